@@ -1,0 +1,13 @@
+"""Test settings: only what makes the suite faster or deterministic."""
+
+import os
+
+os.environ.setdefault("FORECOURT_ALLOW_DEV_KEYS", "1")
+
+from forecourt.config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Subscribers run right after commit in tests, so a test sees the whole reaction to an event.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+WHITENOISE_AUTOREFRESH = True

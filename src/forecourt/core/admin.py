@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from forecourt.core.models import AuditEntry, Event, EventDelivery
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["occurred_at", "name", "subject_type", "subject_id", "actor", "dealer_id"]
+    list_filter = ["name"]
+    search_fields = ["subject_id", "name"]
+
+
+@admin.register(EventDelivery)
+class EventDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["event", "subscriber", "status", "attempts", "next_attempt_at"]
+    list_filter = ["status", "subscriber"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_label", "action", "object_type", "object_id", "ip_address"]
+    list_filter = ["action"]
+    search_fields = ["object_id", "actor_label", "action"]

@@ -1,0 +1,76 @@
+"""Exactly-once for externally triggered writes: a key under a unique constraint, the first answer replayed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from forecourt.core.clock import now
+from forecourt.core.errors import CoreErrorCode, DomainError
+from forecourt.core.models import IdempotencyRecord
+
+# Keys are kept at least this long; a sweeper deletes older ones.
+RETENTION = timedelta(hours=48)
+
+
+def request_fingerprint(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def idempotent_call(
+    *, scope: str, key: str, body: Any, perform: Callable[[], tuple[int, Any]]
+) -> tuple[int, Any]:
+    """Run `perform` once per (scope, key); a repeat with the same body gets the first (status, body).
+
+    `perform` runs inside the transaction that stores the record, so the write and the record commit
+    together; a concurrent duplicate waits on the unique key and then replays the stored answer.
+    """
+    if not key or len(key) > 200:
+        raise DomainError(
+            CoreErrorCode.INVALID,
+            _("The Idempotency-Key header is required (1–200 characters)."),
+            status=422,
+            details={"field": "Idempotency-Key"},
+        )
+    fingerprint = request_fingerprint(body)
+    existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+    if existing is not None:
+        return _replay(existing, fingerprint)
+    try:
+        with transaction.atomic():
+            status, response = perform()
+            IdempotencyRecord.objects.create(
+                scope=scope,
+                key=key,
+                request_fingerprint=fingerprint,
+                response_status=status,
+                response_body=response,
+                created_at=now(),
+            )
+            return status, response
+    except IntegrityError:
+        existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint)
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> tuple[int, Any]:
+    if record.request_fingerprint != fingerprint:
+        raise DomainError(
+            CoreErrorCode.IDEMPOTENCY_KEY_REUSED,
+            _("This Idempotency-Key was already used with a different request body."),
+            status=422,
+        )
+    return record.response_status, record.response_body
+
+
+def idempotency_records_purge() -> int:
+    deleted, _unused = IdempotencyRecord.objects.filter(created_at__lt=now() - RETENTION).delete()
+    return deleted
