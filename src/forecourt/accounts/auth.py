@@ -1,18 +1,87 @@
-"""API authentication: `Authorization: Bearer <token>` or the page session."""
+"""API authentication: `Authorization: Bearer <token>`, or else the page session (with its CSRF check).
+
+- `api_auth`: the endpoint needs a signed-in person; without one the API answers 401.
+- `api_auth_optional`: the endpoint works signed in or out; `request.auth` is the user or
+  `ANONYMOUS` (test with `request.auth.is_authenticated`). A bad bearer token is still a 401.
+
+Session requests with an unsafe method must carry Django's CSRF token (the `X-CSRFToken` header the
+layout gives htmx, or a form field): a cookie alone must not be able to change anything. Token
+requests need no CSRF token, since a browser never adds that header by itself.
+"""
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja.security.base import AuthBase
+from ninja.utils import check_csrf
+
+from forecourt.accounts.errors import AccountsErrorCode
+from forecourt.accounts.models import User
+from forecourt.accounts.services import api_token_authenticate
+from forecourt.core.errors import CoreErrorCode, DomainError
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# The marker `api_auth_optional` gives for a visitor who is not signed in (truthy, so Ninja accepts it).
+ANONYMOUS = AnonymousUser()
 
 
-class BearerOrSession:
-    """Ninja auth callable; the accounts service validates the token (stub until tokens land)."""
+class BearerOrSession(AuthBase):
+    """Ninja auth callable: a bearer token if the request has one, else the session user."""
+
+    openapi_type = "http"
+    openapi_scheme = "bearer"
+
+    def __init__(self, *, required: bool = True) -> None:
+        self.required = required
+        super().__init__()
 
     def __call__(self, request: HttpRequest) -> Any:
+        header = request.headers.get("Authorization", "")
+        if header:
+            return self._from_bearer(request, header)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
+            self._enforce_csrf(request)
             return user
-        return None
+        return None if self.required else ANONYMOUS
+
+    def _from_bearer(self, request: HttpRequest, header: str) -> Any:
+        scheme, _space, raw = header.strip().partition(" ")
+        token = api_token_authenticate(raw=raw.strip()) if scheme.lower() == "bearer" else None
+        if token is None:
+            raise DomainError(
+                AccountsErrorCode.INVALID_TOKEN,
+                _("The access token is not valid: it is unknown, expired or revoked. Sign in again."),
+                status=401,
+            )
+        # Downstream code (and the revoke endpoint) can see who and which token this is.
+        request.user = token.user
+        request.api_token = token  # type: ignore[attr-defined]
+        return token.user
+
+    def _enforce_csrf(self, request: HttpRequest) -> None:
+        if request.method in SAFE_METHODS or getattr(request, "_ninja_csrf_exempt", False):
+            return
+        if check_csrf(request) is not None:
+            raise DomainError(
+                AccountsErrorCode.CSRF_FAILED,
+                _(
+                    "The security token of this page is missing or out of date. "
+                    "Reload the page and try again."
+                ),
+                status=403,
+            )
 
 
 api_auth = BearerOrSession()
+api_auth_optional = BearerOrSession(required=False)
+
+
+def request_user(request: HttpRequest) -> User:
+    """The person an `api_auth` endpoint serves (Ninja has put them on `request.auth`)."""
+    user = getattr(request, "auth", None)
+    if not isinstance(user, User):
+        raise DomainError(CoreErrorCode.NOT_AUTHENTICATED, _("Sign in first."), status=401)
+    return user

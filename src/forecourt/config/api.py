@@ -9,10 +9,17 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from forecourt.accounts.api import router as accounts_router
+from forecourt.appointments.api import router as appointments_router
+from forecourt.appointments.api import slots_router as appointment_slots_router
+from forecourt.appointments.api import workspace_router as appointments_workspace_router
 from forecourt.catalog.api import configurations_router
 from forecourt.catalog.api import router as catalog_router
 from forecourt.core.errors import CoreErrorCode, DomainError
 from forecourt.dealers.api import router as dealers_router
+from forecourt.leads.api import kpi_router as leads_kpi_router
+from forecourt.leads.api import ops_router as leads_ops_router
+from forecourt.leads.api import public_router as leads_router
+from forecourt.leads.api import workspace_router as leads_workspace_router
 
 api = NinjaAPI(
     title="Forecourt API",
@@ -63,3 +70,11 @@ api.add_router("/", accounts_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/configurations", configurations_router)
 api.add_router("/dealers", dealers_router)
+# Two routers may share a prefix: appointments adds /dealers/{id}/slots beside the dealers app's routes.
+api.add_router("/dealers", appointment_slots_router)
+api.add_router("/appointments", appointments_router)
+api.add_router("/workspace", appointments_workspace_router)
+api.add_router("/leads", leads_router)
+api.add_router("/workspace/leads", leads_workspace_router)
+api.add_router("/workspace/kpi", leads_kpi_router)
+api.add_router("/ops/leads", leads_ops_router)

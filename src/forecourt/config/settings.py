@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "forecourt.accounts",
     "forecourt.catalog",
     "forecourt.dealers",
+    "forecourt.appointments",
+    "forecourt.leads",
     "forecourt.web",
 ]
 

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("forecourt.accounts.urls")),
     path("", include("forecourt.catalog.urls")),
     path("", include("forecourt.dealers.urls")),
+    path("", include("forecourt.leads.urls")),
+    path("", include("forecourt.appointments.urls")),
     path("", include("forecourt.web.urls")),
 ]
 

@@ -36,5 +36,7 @@ class NotFound(DomainError):
 
 class RateLimited(DomainError):
     def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(CoreErrorCode.RATE_LIMITED, message, status=429, details={"retry_after": retry_after})
+        super().__init__(
+            CoreErrorCode.RATE_LIMITED, message, status=429, details={"retry_after": retry_after}
+        )
         self.retry_after = retry_after

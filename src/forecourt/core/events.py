@@ -7,6 +7,7 @@ work is done once per event even when delivery is retried or raced.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.tasks import default_task_backend, task
 from django.utils import timezone
 
@@ -120,10 +122,9 @@ def deliver_event(event_id: str) -> dict[str, str]:
 
 
 def _deliver_one(event: Event, entry: Subscriber) -> str:
-    try:
+    # Created concurrently by another worker: fine, the row lock below serialises us.
+    with contextlib.suppress(IntegrityError):
         EventDelivery.objects.get_or_create(event=event, subscriber=entry.name)
-    except IntegrityError:
-        pass  # created concurrently by another worker; the lock below serialises us
     try:
         with transaction.atomic():
             delivery = EventDelivery.objects.select_for_update().get(event=event, subscriber=entry.name)
@@ -142,7 +143,8 @@ def _deliver_one(event: Event, entry: Subscriber) -> str:
     except Exception:
         error = traceback.format_exc(limit=5)
         logger.warning(
-            "subscriber failed", extra=log_context(event=str(event.id), subscriber=entry.name, name=event.name)
+            "subscriber failed",
+            extra=log_context(event=str(event.id), subscriber=entry.name, name=event.name),
         )
         with transaction.atomic():
             delivery = EventDelivery.objects.select_for_update().get(event=event, subscriber=entry.name)
@@ -155,6 +157,10 @@ def _deliver_one(event: Event, entry: Subscriber) -> str:
             return delivery.status
 
 
+# The sweeper leaves a fresh event to the delivery task queued at commit, so the two do not race for it.
+SWEEP_GRACE = timedelta(minutes=2)
+
+
 def event_redeliver_pending(*, limit: int = 500) -> int:
     """Sweeper: deliver events whose subscribers have not all succeeded and whose retry time has come."""
     moment = now()
@@ -163,14 +169,31 @@ def event_redeliver_pending(*, limit: int = 500) -> int:
         .values_list("event_id", flat=True)
         .distinct()[:limit]
     )
-    # Events whose delivery was never enqueued (the process died between commit and enqueue).
-    recent = Event.objects.filter(name__in=list(_subscribers), occurred_at__gte=moment - timedelta(days=7))
-    for event in recent.exclude(id__in=due_ids).iterator():
-        handled = set(EventDelivery.objects.filter(event=event).values_list("subscriber", flat=True))
-        if any(entry.name not in handled for entry in subscribers_for(event.name)):
-            due_ids.append(event.id)
+    # Events some subscriber never finished with: the process died between commit and enqueue, or in the
+    # middle of a handler (its delivery row stays "pending"). Failed rows wait for their retry time above.
+    settled = [EventDelivery.Status.DONE, EventDelivery.Status.DEAD, EventDelivery.Status.FAILED]
+    for event_name in list(_subscribers):
         if len(due_ids) >= limit:
             break
+        names = [entry.name for entry in subscribers_for(event_name)]
+        unsettled = (
+            Event.objects.filter(
+                name=event_name,
+                occurred_at__gte=moment - timedelta(days=7),
+                occurred_at__lte=moment - SWEEP_GRACE,
+            )
+            .exclude(id__in=due_ids)
+            .annotate(
+                settled_count=Count(
+                    "deliveries",
+                    filter=Q(deliveries__subscriber__in=names, deliveries__status__in=settled),
+                )
+            )
+            .filter(settled_count__lt=len(names))
+            .order_by("occurred_at")
+            .values_list("id", flat=True)[: limit - len(due_ids)]
+        )
+        due_ids.extend(unsettled)
     for event_id in due_ids:
         deliver_event.call(str(event_id))
     return len(due_ids)

@@ -1,4 +1,4 @@
-"""Exactly-once for externally triggered writes: a key under a unique constraint, the first answer replayed."""
+"""Exactly-once for external writes: a key under a unique constraint, the first answer replayed."""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ import secrets
 # Crockford's base32 without I, L, O, U: easy to read aloud and type from a phone screen.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 DIGITS = "0123456789"
+# Letters left out of the alphabet, read as the digits they look like.
+_LOOKALIKES = str.maketrans("OIL", "011")
 
 
 def random_code(length: int, alphabet: str = CODE_ALPHABET) -> str:
@@ -33,4 +35,4 @@ def numeric_code(length: int = 6) -> str:
 def normalise_code(raw: str) -> str:
     """Accept what a person types: case, spaces and dashes do not matter, O means 0, I and L mean 1."""
     cleaned = raw.strip().upper().replace("-", "").replace(" ", "")
-    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return cleaned.translate(_LOOKALIKES)

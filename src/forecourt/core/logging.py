@@ -6,11 +6,14 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-# Any run of 11 digits that looks like a mainland mobile, with or without +86.
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d{9}(?!\d)")
-# Six-digit codes that follow a word such as code / 验证码.
-_CODE = re.compile(r"(?i)(code|验证码|otp)([\"':=\s]+)(\d{4,8})")
-_SENSITIVE_KEYS = {"phone", "code", "otp", "password", "token", "id_number", "secret"}
+# A mainland mobile however it is spelled: +86 / 0086 / 86 prefix, spaces, dashes or dots between the digits,
+# full-width digits (`\d` matches them) — but not a run inside a longer number (an order number, a timestamp).
+_PHONE = re.compile(r"(?<!\d)(?:(?:\+|＋|00)?86[\s\-.]?)?[1１][3-9３-９](?:[\s\-.]?\d){9}(?!\d)")
+# One-time codes after a word that names them: "code: 123456", "验证码是 123456", "OTP=1234".
+_CODE = re.compile(r"(?i)(code|验证码|校验码|动态码|otp)([^\d\n]{0,12}?)(\d{4,8})(?!\d)")
+_SENSITIVE_KEYS = {
+    "phone", "phone_number", "mobile", "code", "otp", "password", "token", "id_number", "secret",
+}  # fmt: skip
 
 
 def redact(text: str) -> str:
@@ -23,6 +26,13 @@ def _redact_value(key: str, value: Any) -> Any:
         return "[redacted]"
     if isinstance(value, str):
         return redact(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        # A phone number passed as a number is still a phone number.
+        return value if redact(str(value)) == str(value) else "[phone]"
+    if isinstance(value, dict):
+        return {item_key: _redact_value(str(item_key), item) for item_key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_redact_value("", item) for item in value]
     return value
 
 

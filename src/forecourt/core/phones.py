@@ -7,6 +7,7 @@ and `phone_encrypted` (to show the number to someone allowed to see it).
 import hashlib
 import hmac
 import re
+import unicodedata
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -15,7 +16,8 @@ from django.utils.translation import gettext as _
 from forecourt.core.errors import CoreErrorCode, DomainError
 
 # Mainland mobile numbers are 11 digits starting 13–19 (13x, 14x, 15x, 16x, 17x, 18x, 19x).
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII digits only: `\d` would also accept other scripts' digits and yield a second spelling of a number.
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _SEPARATORS = re.compile(r"[\s\-().]")
 
 
@@ -28,16 +30,19 @@ def normalise_mainland_mobile(raw: str) -> str:
     """Return `+86XXXXXXXXXXX` for a mainland mobile number in any usual spelling, or raise InvalidPhone."""
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidPhone(_("Enter a mobile phone number."))
-    digits = _SEPARATORS.sub("", raw.strip())
+    # NFKC turns full-width digits and signs (１３８, ＋, －), common from Chinese input methods, into ASCII.
+    digits = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw).strip())
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
-    if not digits.isdigit():
+    elif digits.startswith(("+", "00")):
+        raise InvalidPhone(_("Only mainland China mobile numbers (+86) are accepted."))
+    if not (digits.isascii() and digits.isdigit()):
         raise InvalidPhone(_("A mobile number may contain only digits."))
-    if not _MOBILE.match(digits):
+    if not _MOBILE.fullmatch(digits):
         raise InvalidPhone(_("Enter an 11-digit mainland China mobile number starting with 13–19."))
     return "+86" + digits
 
@@ -64,7 +69,9 @@ def decrypt_phone(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise DomainError(CoreErrorCode.INVALID, "stored phone number cannot be decrypted with the configured keys") from None
+        raise DomainError(
+            CoreErrorCode.INVALID, "stored phone number cannot be decrypted with the configured keys"
+        ) from None
 
 
 def mask_phone(e164: str) -> str:

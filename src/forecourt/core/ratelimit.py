@@ -20,8 +20,10 @@ def rate_limit_hit(bucket: str, key: str, *, limit: int, window_seconds: int) ->
         count = 1
     if count > limit:
         retry_after = window_seconds - (epoch % window_seconds)
-        raise RateLimited(_("Too many attempts. Try again in %(seconds)s seconds.") % {"seconds": retry_after},
-                          retry_after=retry_after)
+        raise RateLimited(
+            _("Too many attempts. Try again in %(seconds)s seconds.") % {"seconds": retry_after},
+            retry_after=retry_after,
+        )
 
 
 def rate_limit_reset(bucket: str, key: str, *, window_seconds: int) -> None:

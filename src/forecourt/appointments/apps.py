@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AppointmentsConfig(AppConfig):
+    name = "forecourt.appointments"
+    label = "appointments"
+    verbose_name = "Appointments"

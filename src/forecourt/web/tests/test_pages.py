@@ -1,0 +1,215 @@
+"""The layout, the home page, the language switch and the error pages."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from html import unescape
+
+import pytest
+from django.conf import settings
+from django.test import Client, RequestFactory, override_settings
+from django.urls import reverse
+from django.utils import translation
+
+from forecourt.accounts.models import Role, User
+from forecourt.catalog import demo_data as catalog_demo
+from forecourt.catalog.selectors import models_for_home, trims_for_picker
+from forecourt.web import views
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("compiled_catalogues")]
+
+ENGLISH_NAV_LABELS = {"Models", "Dealers", "Compare", "Account", "Sign in", "Ops console"}
+NAV = re.compile(r'<nav class="site-nav"[^>]*>(.*?)</nav>', re.S)
+LINK = re.compile(r'<a href="([^"]*)"[^>]*>(.*?)</a>', re.S)
+
+
+@pytest.fixture
+def demo_catalogue() -> None:
+    catalog_demo.seed(rng=random.Random(7))
+
+
+def nav_links(html: str) -> list[tuple[str, str]]:
+    match = NAV.search(html)
+    assert match is not None, "the page has no main navigation"
+    return [(unescape(href), unescape(label).strip()) for href, label in LINK.findall(match.group(1))]
+
+
+def test_home_shows_every_model_on_sale_in_chinese_by_default(client: Client, demo_catalogue: None) -> None:
+    with translation.override("zh-hans"):
+        cards = models_for_home()
+    response = client.get("/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="zh-Hans"' in html
+    assert "全部车型" in html
+    assert len(cards) == 3
+    for card in cards:
+        assert f'data-model="{card.code}"' in html
+        assert card.name in html
+        assert card.from_price is not None
+        assert card.from_price.format("zh-hans") in html
+        assert reverse("catalog:model-detail", args=[card.code]) in html
+        entry_trim = next(trim for trim in trims_for_picker() if trim.model.code == card.code)
+        assert reverse("catalog:configure", args=[entry_trim.code]) in html
+    assert "Our models" not in html
+
+
+def test_home_speaks_english_to_a_browser_asking_for_english(client: Client, demo_catalogue: None) -> None:
+    response = client.get("/", headers={"accept-language": "en"})
+
+    html = response.content.decode()
+    assert '<html lang="en"' in html
+    assert "Our models" in html
+    assert "全部车型" not in html
+    with translation.override("en"):
+        assert all(card.name in html for card in models_for_home())
+
+
+def test_home_speaks_english_when_the_language_cookie_says_so(client: Client, demo_catalogue: None) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    html = client.get("/").content.decode()
+
+    assert "Our models" in html
+    assert [label for _, label in nav_links(html)][:3] == ["Models", "Dealers", "Compare"]
+
+
+def test_chinese_home_has_no_english_navigation_label(client: Client, demo_catalogue: None) -> None:
+    html = client.get("/").content.decode()
+
+    labels = [label for _, label in nav_links(html)]
+    assert labels == ["车型", "门店", "对比", "登录"]
+    assert not ENGLISH_NAV_LABELS & set(labels)
+
+
+def test_navigation_links_to_each_section(client: Client) -> None:
+    links = nav_links(client.get("/?from=test").content.decode())
+
+    assert links == [
+        ("/#models", "车型"),
+        (reverse("dealers:finder"), "门店"),
+        (reverse("catalog:compare"), "对比"),
+        (reverse("accounts:sign-in") + "?next=%2F%3Ffrom%3Dtest", "登录"),
+    ]
+
+
+def test_signed_in_staff_see_their_account_and_the_ops_console(client: Client) -> None:
+    staff = User.objects.create_user(
+        username="ops-anna", password="not-used-here", role=Role.OPS, is_staff=True
+    )
+    client.force_login(staff)
+
+    links = nav_links(client.get("/").content.decode())
+
+    assert (reverse("accounts:account"), "我的") in links
+    assert ("/ops/", "运营后台") in links
+    assert "登录" not in [label for _, label in links]
+
+
+def test_signed_in_consumer_sees_no_ops_console(client: Client) -> None:
+    client.force_login(User.objects.create_user(username="li-lei", role=Role.CONSUMER))
+
+    links = nav_links(client.get("/").content.decode())
+
+    assert [label for _, label in links] == ["车型", "门店", "对比", "我的"]
+
+
+def test_switching_to_english_keeps_the_visitor_on_the_same_page(
+    client: Client, demo_catalogue: None
+) -> None:
+    page = client.get("/?from=campaign").content.decode()
+    next_path = unescape(re.search(r'name="next" value="([^"]*)"', page).group(1))  # type: ignore[union-attr]
+
+    switched = client.post(reverse("set_language"), {"language": "en", "next": next_path})
+
+    assert next_path == "/?from=campaign"
+    assert switched.status_code == 302
+    assert switched["Location"] == "/?from=campaign"
+    assert switched.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    english = client.get(switched["Location"]).content.decode()
+    assert "Our models" in english
+    assert 'name="language" value="zh-hans"' in english
+
+
+def test_switching_back_to_chinese_works(client: Client) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    switched = client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+
+    assert switched["Location"] == "/"
+    assert "全部车型" in client.get("/").content.decode()
+
+
+def test_home_without_models_says_none_are_on_sale(client: Client) -> None:
+    html = client.get("/").content.decode()
+
+    assert "暂无在售车型" in html
+    assert 'class="card model-card"' not in html
+
+
+def test_demo_notice_and_outbox_link_only_in_demo_mode(client: Client) -> None:
+    assert "/demo/outbox" not in client.get("/").content.decode()
+
+    with override_settings(DEMO_MODE=True):
+        html = client.get("/").content.decode()
+        other_page = client.get("/no-such-page/").content.decode()
+
+    assert 'class="notice notice--demo"' in html
+    assert 'href="/demo/outbox"' in html
+    # Other pages carry a slim ribbon instead, so the sign-in page also says where codes go.
+    assert 'class="demo-ribbon"' not in html
+    assert 'class="demo-ribbon"' in other_page
+    assert 'href="/demo/outbox"' in other_page
+
+
+def test_unknown_page_is_a_404_html_page(client: Client) -> None:
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert "页面不存在" in response.content.decode()
+
+
+def test_unknown_api_path_is_a_404_json_error(client: Client) -> None:
+    response = client.get("/api/v1/no-such-endpoint")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    body = json.loads(response.content)
+    assert body["code"] == "not_found"
+    assert set(body) == {"code", "message", "details"}
+
+
+def test_unknown_api_path_outside_the_router_is_a_404_json_error(client: Client) -> None:
+    response = client.get("/api/nothing-here/")
+
+    assert response.status_code == 404
+    assert json.loads(response.content)["code"] == "not_found"
+
+
+def test_server_error_page_renders_without_the_request_context() -> None:
+    request = RequestFactory().get("/models/anything/")
+
+    with translation.override("zh-hans"):
+        response = views.server_error(request)
+
+    assert response.status_code == 500
+    assert "出错了" in response.content.decode()
+
+
+def test_server_error_for_the_api_is_json() -> None:
+    response = views.server_error(RequestFactory().post("/api/v1/configurations/quote"))
+
+    assert response.status_code == 500
+    assert json.loads(response.content)["code"] == "server_error"
+
+
+def test_health_check_needs_no_database(client: Client, django_assert_num_queries) -> None:
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert json.loads(response.content) == {"ok": True}
