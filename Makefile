@@ -33,10 +33,13 @@ test: setup ## Run the whole test suite (SQLite, or PostgreSQL when DATABASE_URL
 	$(UV) run pytest $(PYTEST_ARGS)
 
 lint: setup ## ruff (lint + format check), mypy with django-stubs, and the import-layer contract
-	$(UV) run ruff check .
-	$(UV) run ruff format --check .
-	FORECOURT_ALLOW_DEV_KEYS=1 $(UV) run mypy src
-	$(UV) run lint-imports --no-cache
+	@# Every checker runs, so one report shows all problems; the target fails if any of them did.
+	@failed=""; \
+	echo "==> ruff check"; $(UV) run ruff check . || failed="$$failed ruff-check"; \
+	echo "==> ruff format --check"; $(UV) run ruff format --check . || failed="$$failed ruff-format"; \
+	echo "==> mypy"; FORECOURT_ALLOW_DEV_KEYS=1 $(UV) run mypy src || failed="$$failed mypy"; \
+	echo "==> lint-imports"; $(UV) run lint-imports --no-cache || failed="$$failed lint-imports"; \
+	if [ -n "$$failed" ]; then echo "lint failed:$$failed" >&2; exit 1; fi; echo "lint passed"
 
 format: setup ## Apply ruff's fixes and formatting
 	$(UV) run ruff check --fix .

@@ -41,6 +41,7 @@ from forecourt.appointments.services import (
     appointment_check_in,
     appointment_kind_parse,
     appointment_reschedule,
+    booking_rate_limit_hit,
     dealer_for_kind,
     slots_for_day,
     test_drive_finish,
@@ -50,8 +51,6 @@ from forecourt.core import clock
 from forecourt.core.errors import CoreErrorCode, DomainError
 from forecourt.core.idempotency import idempotent_call
 from forecourt.core.middleware import client_ip
-from forecourt.core.phones import normalise_mainland_mobile, phone_hash
-from forecourt.core.ratelimit import rate_limit_hit
 from forecourt.dealers.selectors import invalid_input
 
 slots_router = Router(tags=["appointments"])
@@ -59,10 +58,6 @@ router = Router(tags=["appointments"])
 workspace_router = Router(tags=["dealer workspace"])
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Bookings per client address and per phone number: generous for a family at one router, tight
-# enough that a script cannot fill a store's calendar.
-BOOKINGS_PER_IP = (30, 600)
-BOOKINGS_PER_PHONE = (10, 3600)
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -262,17 +257,13 @@ def list_slots(request: HttpRequest, dealer_id: str, date: str | None = None, ki
 
 
 @router.post("", response={201: BookingOut}, auth=api_auth_optional, summary="Book a test drive or a visit")
-def book(request: HttpRequest, payload: BookingIn, idempotency_key: str | None = Header(None)) -> Any:
+def book(
+    request: HttpRequest,
+    payload: BookingIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+) -> Any:
     """Public. Optional `Idempotency-Key` header: a retry with the same key and body gets the first answer."""
-    rate_limit_hit(
-        "appointment_book_ip", client_ip(request), limit=BOOKINGS_PER_IP[0], window_seconds=BOOKINGS_PER_IP[1]
-    )
-    rate_limit_hit(
-        "appointment_book_phone",
-        phone_hash(normalise_mainland_mobile(payload.phone)),
-        limit=BOOKINGS_PER_PHONE[0],
-        window_seconds=BOOKINGS_PER_PHONE[1],
-    )
+    booking_rate_limit_hit(ip=client_ip(request), phone=payload.phone)
     user = _auth(request)
     actor = user if getattr(user, "is_authenticated", False) else None
 
@@ -293,7 +284,7 @@ def book(request: HttpRequest, payload: BookingIn, idempotency_key: str | None =
     if idempotency_key is None:
         return perform()
     return idempotent_call(
-        scope="appointment_book", key=idempotency_key, body=payload.dict(), perform=perform
+        scope="appointment_book", key=idempotency_key, body=payload.model_dump(mode="json"), perform=perform
     )
 
 

@@ -57,10 +57,10 @@ def qr_payload_read(payload: str) -> tuple[str, str]:
 
 
 def qr_svg(payload: str) -> str:
-    """An SVG image (a string) of the payload's QR code, scalable to any size."""
+    """An SVG image (a string) of the payload's QR code on a white ground, scalable to any size."""
     image = qrcode.make(
         payload,
-        image_factory=qrcode.image.svg.SvgPathImage,
+        image_factory=qrcode.image.svg.SvgPathFillImage,
         error_correction=qrcode.constants.ERROR_CORRECT_M,
         box_size=10,
         border=4,

@@ -27,6 +27,7 @@ from forecourt.appointments.services import (
     appointment_book,
     appointment_cancel,
     appointment_reschedule,
+    booking_rate_limit_hit,
     slots_for_day,
 )
 from forecourt.appointments.slot_rules import booking_dates
@@ -34,13 +35,11 @@ from forecourt.catalog.models import VehicleModel
 from forecourt.core import clock
 from forecourt.core.errors import DomainError, NotFound
 from forecourt.core.middleware import client_ip
-from forecourt.core.ratelimit import rate_limit_hit
 from forecourt.dealers.models import City, Dealer
 from forecourt.dealers.selectors import dealer_get
 
 SESSION_KEY = "appointments.booked"
 SESSION_LIMIT = 20
-BOOKINGS_PER_IP = (30, 600)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -66,17 +65,15 @@ def _owned(request: HttpRequest, public_id: str) -> Appointment:
 
 
 def error_message(error: DomainError) -> str:
+    """What to tell the person: a generic "invalid" says more in its field's message."""
     details = error.details
-    if isinstance(details, list) and details and isinstance(details[0], dict) and details[0].get("message"):
-        return (
-            f"{error.message} {details[0]['message']}"
-            if error.code != "invalid"
-            else str(details[0]["message"])
-        )
+    if error.code == "invalid" and isinstance(details, list) and details and isinstance(details[0], dict):
+        return str(details[0].get("message") or error.message)
     return error.message
 
 
 def error_field(error: DomainError) -> str:
+    """The form field an error is about, to mark it invalid."""
     details = error.details
     if isinstance(details, list) and details and isinstance(details[0], dict):
         return str(details[0].get("field") or "")
@@ -181,12 +178,7 @@ def book(request: HttpRequest, kind: str = AppointmentKind.TEST_DRIVE) -> HttpRe
         return render(request, "appointments/book.html", _booking_context(request, kind, request.GET))
     data = request.POST
     try:
-        rate_limit_hit(
-            "appointment_book_ip",
-            client_ip(request),
-            limit=BOOKINGS_PER_IP[0],
-            window_seconds=BOOKINGS_PER_IP[1],
-        )
+        booking_rate_limit_hit(ip=client_ip(request), phone=data.get("phone", ""))
         start = parse_start(data.get("start", ""))
         appointment = appointment_book(
             dealer_public_id=data.get("dealer", ""),

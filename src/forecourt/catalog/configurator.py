@@ -418,6 +418,17 @@ def _price_lines(
     return [snapshot.base_line(), *(line for _key, line in keyed)]
 
 
+def default_choices(snapshot: TrimSnapshot) -> list[str]:
+    """A valid starting point: the first no-cost paint, interior and wheels (else the first offered)."""
+    chosen = []
+    for kind in CHOICE_GROUPS:
+        offered = [snapshot.by_code[code] for code in snapshot.offered_by_kind.get(kind, ())]
+        standard = [entry for entry in offered if entry.availability == STANDARD]
+        if offered:
+            chosen.append((standard or offered)[0].code)
+    return chosen
+
+
 def quote_from_record(
     *,
     trim_code: str,

@@ -482,7 +482,12 @@ def seed(*, rng: random.Random) -> None:
     with frozen_at(today - timedelta(days=60)):
         price_list_publish(price_list=lists[0], actor="demo seed")
     with frozen_at(today - timedelta(days=35)):
-        _save_some(trim_codes, rng, 4)
+        # One quote whose prices v2 raises, so the demo shows a saved price beside today's.
+        configuration_save(
+            trim_code="xl-performance",
+            option_codes=["xl-paint-red", "xl-int-cream", "xl-wheels-21", "xl-pilot"],
+        )
+        _save_some(trim_codes, rng, 3)
     with frozen_at(today - timedelta(days=14)):
         price_list_publish(price_list=lists[1], actor="demo seed")
     with frozen_at(today - timedelta(days=3)):

@@ -262,8 +262,12 @@ def _on_sale(trim: Trim) -> bool:
 
 
 def trims_for_picker() -> list[Trim]:
-    """Every on-sale trim, grouped by model, for the comparison page's pickers."""
-    return list(Trim.objects.filter(is_active=True, model__is_active=True).select_related("model"))
+    """Every on-sale trim, grouped by model, for the comparison page's pickers (cached like quotes)."""
+    return list(catalog_memo("trims-for-picker", _trims_for_picker))
+
+
+def _trims_for_picker() -> tuple[Trim, ...]:
+    return tuple(Trim.objects.filter(is_active=True, model__is_active=True).select_related("model"))
 
 
 def configuration_get(share_code: str) -> SavedConfiguration:

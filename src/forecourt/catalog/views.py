@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -15,10 +16,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from forecourt.catalog import selectors, services
-from forecourt.catalog.configurator import CHOICE_GROUPS, OptionEntry, Quote, RuleBreak, TrimSnapshot, quote
+from forecourt.catalog.configurator import (
+    CHOICE_GROUPS,
+    OptionEntry,
+    Quote,
+    RuleBreak,
+    TrimSnapshot,
+    default_choices,
+    quote,
+)
 from forecourt.catalog.models import Trim
 from forecourt.catalog.snapshots import catalog_memo
 from forecourt.core.errors import DomainError
+from forecourt.core.pagecache import anonymous_page_cache
 
 GROUP_TITLES = {
     "paint": gettext_lazy("Paint"),
@@ -28,6 +38,7 @@ GROUP_TITLES = {
     "option": gettext_lazy("Options"),
 }
 MAX_CHOICES = 60
+MAX_CODE_LENGTH = 40
 
 
 @dataclass(frozen=True)
@@ -97,19 +108,11 @@ def _groups(snapshot: TrimSnapshot, chosen: set[str], result: Quote) -> list[Cho
     return groups
 
 
-def _default_choices(snapshot: TrimSnapshot) -> list[str]:
-    """A starting point for the page: the first no-cost choice of each group (the buyer can change it)."""
-    chosen = []
-    for kind in CHOICE_GROUPS:
-        offered = [entry for entry in snapshot.options if entry.kind == kind and entry.is_offered]
-        standard = [entry for entry in offered if entry.availability == "standard"]
-        if offered:
-            chosen.append((standard or offered)[0].code)
-    return chosen
-
-
 def _chosen(values: list[str]) -> list[str]:
-    return [value[:40] for value in values[:MAX_CHOICES]]
+    # The page never sends this much; refusing beats quietly dropping or trimming a choice.
+    if len(values) > MAX_CHOICES or any(len(value) > MAX_CODE_LENGTH for value in values):
+        raise BadRequest("too many or too long option codes")
+    return values
 
 
 def _configurator_context(snapshot: TrimSnapshot, chosen: list[str], result: Quote) -> dict[str, Any]:
@@ -123,6 +126,7 @@ def _configurator_context(snapshot: TrimSnapshot, chosen: list[str], result: Quo
 
 
 @require_GET
+@anonymous_page_cache
 def model_detail(request: HttpRequest, code: str) -> HttpResponse:
     try:
         detail = selectors.model_detail(code)
@@ -145,7 +149,7 @@ def _model_body(detail: selectors.ModelDetail) -> str:
 @require_GET
 def configure(request: HttpRequest, trim_code: str) -> HttpResponse:
     snapshot = _snapshot_or_404(trim_code)
-    chosen = _chosen(request.GET.getlist("options")) or _default_choices(snapshot)
+    chosen = _chosen(request.GET.getlist("options")) or default_choices(snapshot)
     context = _configurator_context(snapshot, chosen, quote(snapshot, chosen))
     return render(request, "catalog/configure.html", context)
 

@@ -89,6 +89,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "forecourt.web.context_processors.site",
+                # Last, so it overrides the built-in CSRF processor while a cached page renders.
+                "forecourt.core.pagecache.csrf_placeholder",
             ],
         },
     },
@@ -126,7 +128,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Apps keep their own catalogues in <app>/locale; config has no app, so its strings live here.
+LOCALE_PATHS = [PACKAGE_DIR / "config" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -146,6 +149,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Anonymous pages with nothing personal (home, model pages) are rendered once per this many seconds.
+PAGE_CACHE_SECONDS = env_int("FORECOURT_PAGE_CACHE_SECONDS", 5)
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
 
 TASKS = {

@@ -33,7 +33,16 @@ class ReadOnlyInline(admin.TabularInline):
 
 class TouchpointInline(ReadOnlyInline):
     model = Touchpoint
-    fields = ["occurred_at", "channel", "campaign", "source_site", "broker_code", "utm", "landing_page", "message"]
+    fields = [
+        "occurred_at",
+        "channel",
+        "campaign",
+        "source_site",
+        "broker_code",
+        "utm",
+        "landing_page",
+        "message",
+    ]
 
 
 class RoutingDecisionInline(ReadOnlyInline):
@@ -53,8 +62,18 @@ class DefeatReviewInline(ReadOnlyInline):
 
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
-    list_display = ["public_id", "name", "status", "dealer", "advisor", "model", "first_channel", "created_at",
-                    "sla_deadline", "reroute_count"]
+    list_display = [
+        "public_id",
+        "name",
+        "status",
+        "dealer",
+        "advisor",
+        "model",
+        "first_channel",
+        "created_at",
+        "sla_deadline",
+        "reroute_count",
+    ]
     list_filter = ["status", "first_channel", "model", "oem_queue_reason"]
     search_fields = ["public_id", "name", "dealer__name"]
     date_hierarchy = "created_at"
@@ -103,5 +122,11 @@ class LeadReopeningAdmin(admin.ModelAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
-    list_display = ["oem_code", "first_contact_business_minutes", "business_day_start", "business_day_end",
-                    "max_reroutes", "routing_nearest_count"]
+    list_display = [
+        "oem_code",
+        "first_contact_business_minutes",
+        "business_day_start",
+        "business_day_end",
+        "max_reroutes",
+        "routing_nearest_count",
+    ]

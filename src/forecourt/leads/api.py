@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from forecourt.accounts.auth import api_auth
+from forecourt.accounts.auth import api_auth, request_user
 from forecourt.accounts.models import User
 from forecourt.core import clock
 from forecourt.core.errors import CoreErrorCode, DomainError
@@ -32,7 +32,6 @@ from forecourt.leads.access import ensure_ops, is_lead_staff, is_ops
 from forecourt.leads.errors import LeadErrorCode, field_error
 from forecourt.leads.kpi import dealer_kpi_report
 from forecourt.leads.models import PUBLIC_CHANNELS, Lead, LeadStatus
-from forecourt.leads.throttle import inquiry_throttle_ip, inquiry_throttle_phone
 from forecourt.leads.presenters import defeat_review_out, lead_detail_out, lead_summary_out
 from forecourt.leads.services import (
     contact_attempt_log,
@@ -47,6 +46,7 @@ from forecourt.leads.services import (
     lead_staff_entry_record,
     lead_transition,
 )
+from forecourt.leads.throttle import inquiry_throttle_ip, inquiry_throttle_phone
 
 public_router = Router(tags=["leads"])
 workspace_router = Router(tags=["dealer workspace"], auth=api_auth)
@@ -82,7 +82,11 @@ class LeadCreatedOut(Schema):
 
 
 @public_router.post(
-    "", response={200: LeadCreatedOut, 201: LeadCreatedOut}, auth=None, exclude_none=True, summary="Send an inquiry"
+    "",
+    response={200: LeadCreatedOut, 201: LeadCreatedOut},
+    auth=None,
+    exclude_none=True,
+    summary="Send an inquiry",
 )
 def lead_create(request: HttpRequest, payload: LeadIn) -> tuple[int, dict[str, Any]]:
     """201 with a new lead; 200 with the person's open lead for the model when the inquiry joins it."""
@@ -90,8 +94,11 @@ def lead_create(request: HttpRequest, payload: LeadIn) -> tuple[int, dict[str, A
     e164 = normalise_mainland_mobile(payload.phone)
     inquiry_throttle_phone(phone_e164=e164)
     if payload.channel not in PUBLIC_CHANNELS:
-        raise field_error(LeadErrorCode.INVALID_CHANNEL, "channel",
-                          _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(sorted(PUBLIC_CHANNELS))})
+        raise field_error(
+            LeadErrorCode.INVALID_CHANNEL,
+            "channel",
+            _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(sorted(PUBLIC_CHANNELS))},
+        )
     lead, created = lead_capture(
         name=payload.name,
         phone=e164,
@@ -107,7 +114,11 @@ def lead_create(request: HttpRequest, payload: LeadIn) -> tuple[int, dict[str, A
         share_with_dealer=payload.consent.share_with_dealer,
         consent_method="api",
     )
-    body = {"id": lead.public_id, "status": lead.status, "dealer": lead.dealer.public_id if lead.dealer else None}
+    body = {
+        "id": lead.public_id,
+        "status": lead.status,
+        "dealer": lead.dealer.public_id if lead.dealer else None,
+    }
     return (201 if created else 200), body
 
 
@@ -115,9 +126,11 @@ def lead_create(request: HttpRequest, payload: LeadIn) -> tuple[int, dict[str, A
 
 
 def _workspace_user(request: HttpRequest) -> User:
-    user = request.auth
+    user = request_user(request)
     if not (is_lead_staff(user) or is_ops(user)):
-        raise DomainError(CoreErrorCode.FORBIDDEN, _("The dealer workspace is for dealer sales staff."), status=403)
+        raise DomainError(
+            CoreErrorCode.FORBIDDEN, _("The dealer workspace is for dealer sales staff."), status=403
+        )
     return user
 
 
@@ -140,7 +153,12 @@ def leads_list(request: HttpRequest, filters: Query[LeadListQuery]) -> dict[str,
     user = _workspace_user(request)
     now = clock.now()
     leads = selectors.lead_list_for_staff(
-        user=user, now=now, status=filters.status, overdue=filters.overdue, mine=filters.mine, search=filters.search
+        user=user,
+        now=now,
+        status=filters.status,
+        overdue=filters.overdue,
+        mine=filters.mine,
+        search=filters.search,
     )
     page = list(leads[filters.offset : filters.offset + filters.limit])
     return {"count": leads.count(), "items": [lead_summary_out(lead, now=now) for lead in page]}
@@ -159,8 +177,13 @@ class StaffLeadIn(Schema):
 def lead_enter(request: HttpRequest, payload: StaffLeadIn) -> tuple[int, dict[str, Any]]:
     user = _workspace_user(request)
     lead, created = lead_staff_entry_record(
-        actor=user, name=payload.name, phone=payload.phone, model_code=payload.model, channel=payload.channel,
-        share_with_dealer=payload.consent.share_with_dealer, note=payload.note,
+        actor=user,
+        name=payload.name,
+        phone=payload.phone,
+        model_code=payload.model,
+        channel=payload.channel,
+        share_with_dealer=payload.consent.share_with_dealer,
+        note=payload.note,
     )
     return (201 if created else 200), {"id": lead.public_id, "status": lead.status}
 
@@ -175,8 +198,9 @@ def lead_detail(request: HttpRequest, lead_id: str) -> dict[str, Any]:
 def lead_claim_endpoint(request: HttpRequest, lead_id: str) -> dict[str, Any]:
     user, lead = _lead(request, lead_id)
     lead = lead_claim(lead=lead, actor=user)
-    return lead_detail_out(selectors.lead_get_for_staff(user=user, public_id=lead.public_id), user=user,
-                           now=clock.now())
+    return lead_detail_out(
+        selectors.lead_get_for_staff(user=user, public_id=lead.public_id), user=user, now=clock.now()
+    )
 
 
 @workspace_router.post("/{lead_id}/phone", summary="Unmask the phone number (audited)")
@@ -214,7 +238,11 @@ def lead_follow_up(request: HttpRequest, lead_id: str, payload: FollowUpIn) -> d
     user, lead = _lead(request, lead_id)
     at = payload.at if payload.at.tzinfo else payload.at.replace(tzinfo=clock.SHANGHAI)
     lead = lead_follow_up_schedule(lead=lead, actor=user, at=at, note=payload.note)
-    return {"id": lead.public_id, "next_follow_up_at": lead.next_follow_up_at.astimezone(clock.SHANGHAI).isoformat()}
+    scheduled = lead.next_follow_up_at or at
+    return {
+        "id": lead.public_id,
+        "next_follow_up_at": scheduled.astimezone(clock.SHANGHAI).isoformat(),
+    }
 
 
 class TransitionIn(Schema):
@@ -263,7 +291,9 @@ def lead_assign_endpoint(request: HttpRequest, lead_id: str, payload: AssignIn) 
     user, lead = _lead(request, lead_id)
     advisor = User.objects.filter(public_id=payload.advisor).first()
     if advisor is None:
-        raise field_error(LeadErrorCode.ADVISOR_NOT_AT_DEALER, "advisor", _("Choose a sales advisor of this dealer."))
+        raise field_error(
+            LeadErrorCode.ADVISOR_NOT_AT_DEALER, "advisor", _("Choose a sales advisor of this dealer.")
+        )
     lead = lead_assign(lead=lead, advisor=advisor, actor=user)
     return {"id": lead.public_id, "status": lead.status, "advisor": advisor.public_id}
 
@@ -293,6 +323,10 @@ def kpi_dealer(user: User, dealer_public_id: str | None) -> Dealer:
         if dealer is None:
             raise field_error(CoreErrorCode.INVALID, "dealer", _("Choose a dealer."))
         return dealer
+    if user.dealer is None:
+        raise DomainError(
+            CoreErrorCode.FORBIDDEN, _("The dealer workspace is for dealer sales staff."), status=403
+        )
     return user.dealer
 
 
@@ -308,8 +342,9 @@ def kpi(request: HttpRequest, query: Query[KpiQuery]) -> dict[str, Any]:
 
 
 def _ops_user(request: HttpRequest) -> User:
-    ensure_ops(request.auth)
-    return request.auth
+    user = request_user(request)
+    ensure_ops(user)
+    return user
 
 
 class DefeatAuditQuery(Schema):
@@ -326,8 +361,10 @@ def defeats_audit(request: HttpRequest, query: Query[DefeatAuditQuery]) -> dict[
     lower = datetime.combine(start, datetime.min.time(), tzinfo=clock.SHANGHAI)
     upper = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=clock.SHANGHAI)
     reviews = selectors.defeat_reviews_for_audit(start=lower, end=upper, dealer_public_id=query.dealer)
-    return {"count": reviews.count(), "items": [defeat_review_out(review, audit=True) for review in
-                                                reviews[: query.limit]]}
+    return {
+        "count": reviews.count(),
+        "items": [defeat_review_out(review, audit=True) for review in reviews[: query.limit]],
+    }
 
 
 class ReopenIn(Schema):

@@ -26,8 +26,9 @@ class InquiryForm(forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=60)
     phone = forms.CharField(label=_("Mobile number"), max_length=32)
     city = forms.SlugField(label=_("City"), max_length=40)
-    question = forms.CharField(label=_("Your question"), max_length=500, required=False,
-                               widget=forms.Textarea(attrs={"rows": 3}))
+    question = forms.CharField(
+        label=_("Your question"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     share_with_dealer = forms.BooleanField(required=False)
     dealer = forms.CharField(max_length=32, required=False, widget=forms.HiddenInput)
     campaign = forms.CharField(max_length=80, required=False, widget=forms.HiddenInput)
@@ -47,13 +48,17 @@ class InquiryForm(forms.Form):
 
 class ContactAttemptForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactOutcome.choices)
-    note = forms.CharField(label=_("Note"), max_length=500, required=False,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class FollowUpForm(forms.Form):
-    at = forms.DateTimeField(label=_("Next follow-up"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                             input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    at = forms.DateTimeField(
+        label=_("Next follow-up"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
 
@@ -63,9 +68,13 @@ class MoveForm(forms.Form):
 
 class DefeatRequestForm(forms.Form):
     reason = forms.ChoiceField(label=_("Reason"), choices=DefeatReason.choices)
-    evidence = forms.CharField(label=_("Evidence"), max_length=2000, min_length=10,
-                               widget=forms.Textarea(attrs={"rows": 3}),
-                               help_text=_("What you did and what the person said; at least one call must be logged."))
+    evidence = forms.CharField(
+        label=_("Evidence"),
+        max_length=2000,
+        min_length=10,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What you did and what the person said; at least one call must be logged."),
+    )
 
 
 class DefeatReviewForm(forms.Form):
@@ -81,18 +90,26 @@ class StaffEntryForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60)
     phone = forms.CharField(label=_("Mobile number"), max_length=32)
     model = forms.SlugField(label=_("Model"), max_length=40)
-    channel = forms.ChoiceField(label=_("How they came"), choices=[
-        (Channel.WALK_IN.value, Channel.WALK_IN.label), (Channel.PHONE_CALL.value, Channel.PHONE_CALL.label),
-    ])
-    note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    channel = forms.ChoiceField(
+        label=_("How they came"),
+        choices=[
+            (Channel.WALK_IN.value, Channel.WALK_IN.label),
+            (Channel.PHONE_CALL.value, Channel.PHONE_CALL.label),
+        ],
+    )
+    note = forms.CharField(
+        label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     share_with_dealer = forms.BooleanField(
-        label=_("The person agrees that this dealer keeps their name and number to follow up."), required=False
+        label=_("The person agrees that this dealer keeps their name and number to follow up."),
+        required=False,
     )
 
 
 class InboxFilterForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), choices=[("", _("All"))] + list(LeadStatus.choices),
-                               required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("All")), *LeadStatus.choices], required=False
+    )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     mine = forms.BooleanField(label=_("Mine only"), required=False)
     q = forms.CharField(label=_("Search"), max_length=60, required=False)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -102,7 +103,9 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def _count(row: KpiRow, record: dict[str, Any], *, dealer_id: int, now: datetime, calendar: BusinessCalendar) -> None:
+def _count(
+    row: KpiRow, record: Mapping[str, Any], *, dealer_id: int, now: datetime, calendar: BusinessCalendar
+) -> None:
     row.leads_received += 1
     still_here = record["lead__dealer_id"] == dealer_id
     contacted_at = record["lead__first_contacted_at"] if still_here else None
@@ -148,14 +151,18 @@ def dealer_kpi_report(*, dealer: Any, start: date, end: date, now: datetime) -> 
         user.pk: user
         for user in User.objects.filter(dealer_id=dealer.pk, role__in=["sales_advisor", "dealer_manager"])
     }
-    days: dict[date, dict[str, int]] = defaultdict(lambda: {"received": 0, "contacted_within_sla": 0, "visited": 0})
+    days: dict[date, dict[str, int]] = defaultdict(
+        lambda: {"received": 0, "contacted_within_sla": 0, "visited": 0}
+    )
     for record in records.iterator(chunk_size=2000):
         _count(total, record, dealer_id=dealer.pk, now=now, calendar=calendar)
         day = days[record["decided_at"].astimezone(SHANGHAI).date()]
         day["received"] += 1
         still_here = record["lead__dealer_id"] == dealer.pk
         contacted_at = record["lead__first_contacted_at"] if still_here else None
-        if contacted_at is not None and (record["sla_deadline"] is None or contacted_at <= record["sla_deadline"]):
+        if contacted_at is not None and (
+            record["sla_deadline"] is None or contacted_at <= record["sla_deadline"]
+        ):
             day["contacted_within_sla"] += 1
         if still_here and record["lead__visited_at"] is not None:
             day["visited"] += 1
@@ -169,8 +176,12 @@ def dealer_kpi_report(*, dealer: Any, start: date, end: date, now: datetime) -> 
     daily = []
     cursor = start
     while cursor <= end:
-        daily.append({"date": cursor.isoformat(), **days.get(cursor, {"received": 0, "contacted_within_sla": 0,
-                                                                        "visited": 0})})
+        daily.append(
+            {
+                "date": cursor.isoformat(),
+                **days.get(cursor, {"received": 0, "contacted_within_sla": 0, "visited": 0}),
+            }
+        )
         cursor += timedelta(days=1)
     return KpiReport(
         start=start,

@@ -30,8 +30,8 @@ def lead_summary_out(lead: Lead, *, now: datetime) -> dict[str, Any]:
         "phone": lead.person.masked_phone,
         "status": lead.status,
         "model": lead.model.code,
-        "city": lead.city.code if lead.city_id else None,
-        "dealer": lead.dealer.public_id if lead.dealer_id else None,
+        "city": lead.city.code if lead.city else None,
+        "dealer": lead.dealer.public_id if lead.dealer else None,
         "advisor": _person_ref(lead.advisor),
         "created_at": _iso(lead.created_at),
         "sla_deadline": _iso(lead.sla_deadline),
@@ -40,10 +40,18 @@ def lead_summary_out(lead: Lead, *, now: datetime) -> dict[str, Any]:
         "reroute_count": lead.reroute_count,
         "first_contacted_at": _iso(lead.first_contacted_at),
         "next_follow_up_at": _iso(lead.next_follow_up_at),
-        "first_touch": {"channel": lead.first_channel, "campaign": lead.first_campaign,
-                        "source_site": lead.first_source_site, "at": _iso(lead.first_touch_at)},
-        "last_touch": {"channel": lead.last_channel, "campaign": lead.last_campaign,
-                       "source_site": lead.last_source_site, "at": _iso(lead.last_touch_at)},
+        "first_touch": {
+            "channel": lead.first_channel,
+            "campaign": lead.first_campaign,
+            "source_site": lead.first_source_site,
+            "at": _iso(lead.first_touch_at),
+        },
+        "last_touch": {
+            "channel": lead.last_channel,
+            "campaign": lead.last_campaign,
+            "source_site": lead.last_source_site,
+            "at": _iso(lead.last_touch_at),
+        },
         "touch_count": lead.touch_count,
     }
 
@@ -94,7 +102,7 @@ def lead_detail_out(lead: Lead, *, user: Any, now: datetime) -> dict[str, Any]:
                 "staff": _person_ref(attempt.staff),
                 "at": _iso(attempt.at),
             }
-            for attempt in lead.contact_attempts.filter(dealer_id=lead.dealer_id).select_related("staff")
+            for attempt in lead.contact_attempts.filter(dealer=lead.dealer).select_related("staff")
         ],
         # Dealer staff see why the lead came to them; where else it has been is the OEM's business.
         "routing": [

@@ -65,7 +65,7 @@ def lead_list_for_staff(
     mine: bool = False,
     search: str = "",
 ) -> QuerySet[Lead]:
-    """The inbox: the user's leads, filtered, the most urgent first (overdue, then by deadline, then newest)."""
+    """The inbox: the user's leads, filtered; overdue ones by deadline, otherwise newest first."""
     leads = leads_for_staff(user)
     if status:
         leads = leads.filter(status=status)

@@ -1,4 +1,4 @@
-"""Moving the pipeline when the appointments app records what happened at the store.
+"""Reacting to other apps' events: the pipeline moves with appointments, sharing ends with consent.
 
 appointments (same layer) never calls into a lead's status: it records `appointment.booked`,
 `visit.checked_in` and `test_drive.finished` with the lead's public id in the payload (`lead_id`),
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 
+from forecourt.accounts.models import ConsentPurpose, User
 from forecourt.core.errors import DomainError
 from forecourt.core.events import subscriber
 from forecourt.core.logging import log_context
 from forecourt.core.models import Event
 from forecourt.leads.errors import LeadErrorCode
 from forecourt.leads.models import ALLOWED_TRANSITIONS, PIPELINE_ORDER, Lead, LeadStatus
+from forecourt.leads.services.consent import leads_unshare_for_person
 from forecourt.leads.services.transitions import lead_transition
 
 logger = logging.getLogger(__name__)
@@ -67,3 +69,13 @@ def on_visit_checked_in(event: Event) -> None:
 @subscriber("test_drive.finished", name="leads.test_driven")
 def on_test_drive_finished(event: Event) -> None:
     _handle(event)
+
+
+@subscriber("consent.withdrawn", name="leads.unshare_on_consent_withdrawn")
+def on_consent_withdrawn(event: Event) -> None:
+    """Consent to share with a dealer withdrawn: the person's open leads go back to the OEM's queue."""
+    if (event.payload or {}).get("purpose") != ConsentPurpose.SHARE_WITH_DEALER:
+        return
+    person = User.objects.filter(public_id=event.subject_id).only("pk").first()
+    if person is not None:
+        leads_unshare_for_person(person_id=person.pk)

@@ -16,5 +16,9 @@ def inquiry_throttle_ip(*, ip: str, limit: int | None = None) -> None:
 
 def inquiry_throttle_phone(*, phone_e164: str, limit: int | None = None) -> None:
     """Count an inquiry for a number (by its keyed hash: no plain number in the cache)."""
-    rate_limit_hit("leads.inquiry.phone", phone_hash(phone_e164), limit=limit or INQUIRIES_PER_PHONE_PER_HOUR,
-                   window_seconds=_HOUR)
+    rate_limit_hit(
+        "leads.inquiry.phone",
+        phone_hash(phone_e164),
+        limit=limit or INQUIRIES_PER_PHONE_PER_HOUR,
+        window_seconds=_HOUR,
+    )

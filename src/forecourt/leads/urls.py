@@ -14,7 +14,9 @@ urlpatterns = [
     path("workspace/leads/<str:public_id>/follow-up/", views.follow_up, name="workspace-follow-up"),
     path("workspace/leads/<str:public_id>/move/", views.move, name="workspace-move"),
     path("workspace/leads/<str:public_id>/defeat/", views.request_defeat, name="workspace-defeat"),
-    path("workspace/leads/<str:public_id>/defeat-review/", views.review_defeat, name="workspace-defeat-review"),
+    path(
+        "workspace/leads/<str:public_id>/defeat-review/", views.review_defeat, name="workspace-defeat-review"
+    ),
     path("workspace/leads/<str:public_id>/assign/", views.assign, name="workspace-assign"),
     path("workspace/kpi/", views.kpi, name="workspace-kpi"),
 ]

@@ -8,8 +8,9 @@ call one service and come back to the lead page (htmx swaps the parts it can).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -43,7 +44,6 @@ from forecourt.leads.forms import (
     StaffEntryForm,
 )
 from forecourt.leads.kpi import dealer_kpi_report
-from forecourt.leads.throttle import inquiry_throttle_ip, inquiry_throttle_phone
 from forecourt.leads.models import (
     ALLOWED_TRANSITIONS,
     MANUAL_TARGETS,
@@ -64,6 +64,7 @@ from forecourt.leads.services import (
     lead_staff_entry_record,
     lead_transition,
 )
+from forecourt.leads.throttle import inquiry_throttle_ip, inquiry_throttle_phone
 
 INBOX_PAGE_SIZE = 30
 
@@ -79,6 +80,11 @@ def workspace_staff_required(view: Callable[..., HttpResponse]) -> Callable[...,
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _staff(request: HttpRequest) -> User:
+    # Behind `workspace_staff_required` the user is a signed-in User (dealer sales staff or ops).
+    return cast(User, request.user)
 
 
 def _lead_or_404(request: HttpRequest, public_id: str) -> Lead:
@@ -106,7 +112,7 @@ def _back_to(public_id: str) -> HttpResponse:
 @require_GET
 @workspace_staff_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = _staff(request)
     now = clock.now()
     filters = InboxFilterForm(request.GET or None)
     chosen: dict[str, Any] = filters.cleaned_data if filters.is_valid() else {}
@@ -120,7 +126,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(leads, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     policy = selectors.sla_policy_current()
-    rows = [{"lead": lead, "sla_state": lead.sla_state(now)} for lead in page.object_list]
+    due_soon = timedelta(minutes=policy.due_soon_minutes)
+    rows = [{"lead": lead, "sla_state": lead.sla_state(now, due_soon=due_soon)} for lead in page.object_list]
     overdue_count = selectors.leads_for_staff(user).filter(selectors.overdue_filter(now)).count()
     query = request.GET.copy()
     query.pop("page", None)
@@ -145,22 +152,27 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
-    user = request.user
+    user = _staff(request)
     now = clock.now()
     moves = [
         status
         for status in PIPELINE_ORDER
         if status in MANUAL_TARGETS and status in ALLOWED_TRANSITIONS.get(lead.status, frozenset())
     ]
-    attempts = list(lead.contact_attempts.filter(dealer_id=lead.dealer_id).select_related("staff"))
-    works_the_lead = lead.dealer_id is not None and (
-        is_manager(user) or (lead.advisor_id is not None and lead.advisor_id == user.pk)
-    ) and getattr(user, "dealer_id", None) == lead.dealer_id
+    attempts = list(lead.contact_attempts.filter(dealer=lead.dealer).select_related("staff"))
+    works_the_lead = (
+        lead.dealer_id is not None
+        and (is_manager(user) or (lead.advisor_id is not None and lead.advisor_id == user.pk))
+        and getattr(user, "dealer_id", None) == lead.dealer_id
+    )
+    due_soon_minutes = selectors.sla_policy_current().due_soon_minutes
     context = {
         "lead": lead,
-        "sla_state": lead.sla_state(now),
-        "due_soon_seconds": selectors.sla_policy_current().due_soon_minutes * 60,
-        "can_claim": is_lead_staff(user) and lead.advisor_id is None and lead.is_open
+        "sla_state": lead.sla_state(now, due_soon=timedelta(minutes=due_soon_minutes)),
+        "due_soon_seconds": due_soon_minutes * 60,
+        "can_claim": is_lead_staff(user)
+        and lead.advisor_id is None
+        and lead.is_open
         and lead.status != LeadStatus.OEM_QUEUE,
         "can_reveal": lead_may_reveal_phone(lead=lead, user=user),
         "works_the_lead": works_the_lead and lead.is_open,
@@ -174,7 +186,8 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str,
             if is_ops(user) or decision.dealer_id == lead.dealer_id
         ],
         "pending_defeat": selectors.defeat_review_pending_for(lead=lead),
-        "can_request_defeat": bool(attempts) and LeadStatus.DEFEATED in ALLOWED_TRANSITIONS.get(lead.status, ()),
+        "can_request_defeat": bool(attempts)
+        and LeadStatus.DEFEATED in ALLOWED_TRANSITIONS.get(lead.status, ()),
         "advisors": selectors.dealer_advisors(dealer_id=lead.dealer_id) if lead.dealer_id else [],
         "call_form": ContactAttemptForm(),
         "follow_up_form": FollowUpForm(),
@@ -220,7 +233,7 @@ def _lead_action(
 
 @_lead_action
 def claim(request: HttpRequest, lead: Lead) -> str:
-    lead_claim(lead=lead, actor=request.user)
+    lead_claim(lead=lead, actor=_staff(request))
     return _("The lead is yours. Call within the deadline.")
 
 
@@ -229,8 +242,9 @@ def log_call(request: HttpRequest, lead: Lead) -> str | None:
     form = ContactAttemptForm(request.POST)
     if not form.is_valid():
         raise DomainError("invalid", _("Choose the outcome of the call."), status=422)
-    contact_attempt_log(lead=lead, actor=request.user, outcome=form.cleaned_data["outcome"],
-                        note=form.cleaned_data["note"])
+    contact_attempt_log(
+        lead=lead, actor=_staff(request), outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"]
+    )
     return _("Call logged.")
 
 
@@ -242,7 +256,7 @@ def follow_up(request: HttpRequest, lead: Lead) -> str:
     at = form.cleaned_data["at"]
     if at.tzinfo is None:
         at = at.replace(tzinfo=clock.SHANGHAI)
-    lead_follow_up_schedule(lead=lead, actor=request.user, at=at, note=form.cleaned_data["note"])
+    lead_follow_up_schedule(lead=lead, actor=_staff(request), at=at, note=form.cleaned_data["note"])
     return _("Follow-up scheduled.")
 
 
@@ -251,7 +265,7 @@ def move(request: HttpRequest, lead: Lead) -> str:
     form = MoveForm(request.POST)
     if not form.is_valid():
         raise DomainError("invalid", _("Unknown status."), status=422)
-    moved = lead_transition(lead=lead, to_status=form.cleaned_data["status"], actor=request.user)
+    moved = lead_transition(lead=lead, to_status=form.cleaned_data["status"], actor=_staff(request))
     return _("Moved to “%(status)s”.") % {"status": LeadStatus(moved.status).label}
 
 
@@ -259,10 +273,15 @@ def move(request: HttpRequest, lead: Lead) -> str:
 def request_defeat(request: HttpRequest, lead: Lead) -> str:
     form = DefeatRequestForm(request.POST)
     if not form.is_valid():
-        raise DomainError("invalid", _("Choose a reason and describe the evidence (at least 10 characters)."),
-                          status=422)
-    lead_defeat_request(lead=lead, actor=request.user, reason=form.cleaned_data["reason"],
-                        evidence=form.cleaned_data["evidence"])
+        raise DomainError(
+            "invalid", _("Choose a reason and describe the evidence (at least 10 characters)."), status=422
+        )
+    lead_defeat_request(
+        lead=lead,
+        actor=_staff(request),
+        reason=form.cleaned_data["reason"],
+        evidence=form.cleaned_data["evidence"],
+    )
     return _("Defeat requested; the manager will review it.")
 
 
@@ -272,8 +291,10 @@ def review_defeat(request: HttpRequest, lead: Lead) -> str:
     if not form.is_valid():
         raise DomainError("invalid", _("Approve or reject."), status=422)
     approve = form.cleaned_data["decision"] == "approve"
-    defeat_review(lead=lead, actor=request.user, approve=approve, note=form.cleaned_data["note"])
-    return _("Defeat approved: the lead is closed.") if approve else _("Defeat rejected: follow-up continues.")
+    defeat_review(lead=lead, actor=_staff(request), approve=approve, note=form.cleaned_data["note"])
+    return (
+        _("Defeat approved: the lead is closed.") if approve else _("Defeat rejected: follow-up continues.")
+    )
 
 
 @_lead_action
@@ -282,7 +303,7 @@ def assign(request: HttpRequest, lead: Lead) -> str:
     advisor = User.objects.filter(public_id=form.data.get("advisor", "")).first() if form.is_valid() else None
     if advisor is None:
         raise DomainError("invalid", _("Choose a sales advisor of this dealer."), status=422)
-    lead_assign(lead=lead, advisor=advisor, actor=request.user)
+    lead_assign(lead=lead, advisor=advisor, actor=_staff(request))
     return _("Assigned to %(name)s.") % {"name": advisor.display_name or advisor.username}
 
 
@@ -292,10 +313,12 @@ def reveal_phone(request: HttpRequest, public_id: str) -> HttpResponse:
     """Unmask the number (audited). htmx gets the number's fragment; a plain post gets the lead page."""
     lead = _lead_or_404(request, public_id)
     try:
-        number = lead_phone_reveal(lead=lead, actor=request.user)
+        number = lead_phone_reveal(lead=lead, actor=_staff(request))
     except DomainError as error:
         if request.headers.get("HX-Request"):
-            return render(request, "leads/_phone.html", {"lead": lead, "error": _error_text(error)}, status=403)
+            return render(
+                request, "leads/_phone.html", {"lead": lead, "error": _error_text(error)}, status=403
+            )
         messages.error(request, _error_text(error))
         return _back_to(lead.public_id)
     national = number[3:] if number.startswith("+86") else number
@@ -318,22 +341,30 @@ def new_entry(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             lead, created = lead_staff_entry_record(
-                actor=request.user, name=data["name"], phone=data["phone"], model_code=data["model"],
-                channel=data["channel"], share_with_dealer=data["share_with_dealer"], note=data["note"],
+                actor=_staff(request),
+                name=data["name"],
+                phone=data["phone"],
+                model_code=data["model"],
+                channel=data["channel"],
+                share_with_dealer=data["share_with_dealer"],
+                note=data["note"],
             )
         except DomainError as error:
             form.add_error(None, _error_text(error))
         else:
-            if lead.dealer_id == request.user.dealer_id:
-                messages.success(request, _("Lead recorded.") if created else _("Added to the person's open lead."))
+            if lead.dealer_id == _staff(request).dealer_id:
+                messages.success(
+                    request, _("Lead recorded.") if created else _("Added to the person's open lead.")
+                )
                 return _back_to(lead.public_id)
             messages.info(request, _("Without consent to share, the OEM's team follows this person up."))
             return redirect("leads:workspace-inbox")
-    return render(request, "leads/new_entry.html", {"form": form, "models": VehicleModel.objects.filter(
-        is_active=True)})
+    return render(
+        request, "leads/new_entry.html", {"form": form, "models": VehicleModel.objects.filter(is_active=True)}
+    )
 
 
-# ---- KPIs ----------------------------------------------------------------------------------------------------
+# ---- KPIs ---------------------------------------------------------------------------------------------
 
 
 @never_cache
@@ -342,14 +373,14 @@ def new_entry(request: HttpRequest) -> HttpResponse:
 def kpi(request: HttpRequest) -> HttpResponse:
     form = KpiPeriodForm(request.GET or None)
     start, end = form.period()
-    user = request.user
+    user = _staff(request)
     dealers: list[Dealer] = []
     if is_ops(user):
         dealers = list(Dealer.objects.filter(is_active=True, offers_sales=True).order_by("name"))
         wanted = form.cleaned_data.get("dealer") if form.is_valid() else None
         dealer = next((d for d in dealers if d.public_id == wanted), dealers[0] if dealers else None)
     else:
-        dealer = user.dealer
+        dealer = _staff(request).dealer
     report = dealer_kpi_report(dealer=dealer, start=start, end=end, now=clock.now()) if dealer else None
     return render(
         request,
@@ -366,7 +397,7 @@ def kpi(request: HttpRequest) -> HttpResponse:
     )
 
 
-# ---- The consumer inquiry form ------------------------------------------------------------------------------
+# ---- The consumer inquiry form ----------------------------------------------------------------------
 
 
 @require_POST
@@ -384,16 +415,27 @@ def inquiry(request: HttpRequest) -> HttpResponse:
             e164 = normalise_mainland_mobile(data["phone"])
             inquiry_throttle_phone(phone_e164=e164)
             lead, _created = lead_capture(
-                name=data["name"], phone=e164, city_code=data["city"], model_code=model.code,
-                channel=data["channel"], dealer_public_id=data["dealer"] or None, campaign=data["campaign"],
-                source_site=data["source_site"], broker_code=data["broker_code"], utm=form.utm(),
-                landing_page=data["landing_page"], message=data["question"],
-                share_with_dealer=data["share_with_dealer"], consent_method="web",
+                name=data["name"],
+                phone=e164,
+                city_code=data["city"],
+                model_code=model.code,
+                channel=data["channel"],
+                dealer_public_id=data["dealer"] or None,
+                campaign=data["campaign"],
+                source_site=data["source_site"],
+                broker_code=data["broker_code"],
+                utm=form.utm(),
+                landing_page=data["landing_page"],
+                message=data["question"],
+                share_with_dealer=data["share_with_dealer"],
+                consent_method="web",
             )
         except DomainError as failure:
             error = _error_text(failure)
         else:
-            return _inquiry_answer(request, "leads/_inquiry_result.html", {"lead": lead, "inquiry_model": model})
+            return _inquiry_answer(
+                request, "leads/_inquiry_result.html", {"lead": lead, "inquiry_model": model}
+            )
     else:
         error = _("Check your name, mobile number and city.")
     context = {

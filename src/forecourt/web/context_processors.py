@@ -1,7 +1,7 @@
-"""What every page's layout needs: the demo flag and the main navigation."""
+"""What every page's layout needs: the demo flag, a few URLs and the main navigation."""
 
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,20 +10,31 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
-from django.utils.functional import Promise, SimpleLazyObject
-from django.utils.translation import pgettext_lazy
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import pgettext
+
+LAYOUT_URL_NAMES = (
+    "web:home",
+    "set_language",
+    "dealers:finder",
+    "catalog:compare",
+    "accounts:account",
+    "accounts:sign-in",
+    "admin:index",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class NavLink:
-    label: str | Promise
+    label: str
     url: str
     is_current: bool
 
 
-# Every page's layout resolves the same few names; reversing them on each request is a measurable
-# share of a small page's cost (see bench/), and they only change with the URLconf.
-_resolved: dict[tuple[str, str | None, str], str | None] = {}
+# The layout is on every page and a page's budget is small (bench/ holds pages to half the rate of a
+# bare endpoint): reverse these names once per URLconf instead of on every request.
+_resolved: dict[tuple[str | None, str], dict[str, str | None]] = {}
 
 
 @receiver(setting_changed)
@@ -32,77 +43,94 @@ def _forget_resolved_urls(*, setting: str, **kwargs: Any) -> None:
         _resolved.clear()
 
 
-def _url_or_none(name: str) -> str | None:
-    key = (name, get_urlconf(), get_script_prefix())
-    if key in _resolved:
-        return _resolved[key]
+def _reverse_or_none(name: str) -> str | None:
     # The layout must render even while an app has not published a URL name yet: a missing name
     # drops its link instead of turning every page into a 500.
     try:
-        url: str | None = reverse(name)
+        return reverse(name)
     except NoReverseMatch:
-        url = None
-    _resolved[key] = url
-    return url
+        return None
 
 
-def _current_names(request: HttpRequest) -> tuple[str, str]:
-    match = getattr(request, "resolver_match", None)
-    if match is None:
-        return "", ""
-    return match.namespace or "", match.view_name or ""
+def layout_urls() -> dict[str, str | None]:
+    """The URLs the layout links to, by name; None for a name that is not routed."""
+    key = (get_urlconf(), get_script_prefix())
+    urls = _resolved.get(key)
+    if urls is None:
+        urls = _resolved[key] = {name: _reverse_or_none(name) for name in LAYOUT_URL_NAMES}
+    return urls
 
 
-def navigation(request: HttpRequest) -> list[NavLink]:
+def navigation(request: HttpRequest, urls: dict[str, str | None]) -> list[NavLink]:
     """The main navigation for this visitor, with the section they are in marked as current."""
-    namespace, view_name = _current_names(request)
+    match = getattr(request, "resolver_match", None)
+    namespace = (match.namespace or "") if match else ""
+    view_name = (match.view_name or "") if match else ""
     user = getattr(request, "user", None)
     signed_in = bool(user is not None and user.is_authenticated)
-    entries: list[tuple[Any, str | None, bool]] = []
 
-    home_url = _url_or_none("web:home")
-    entries.append(
+    home = urls["web:home"]
+    entries: list[tuple[str, str | None, bool]] = [
         (
-            pgettext_lazy("navigation", "Models"),
-            f"{home_url}#models" if home_url is not None else None,
+            pgettext("navigation", "Models"),
+            f"{home}#models" if home is not None else None,
             view_name in ("web:home", "catalog:model-detail", "catalog:configure"),
-        )
-    )
-    entries.append(
-        (pgettext_lazy("navigation", "Dealers"), _url_or_none("dealers:finder"), namespace == "dealers")
-    )
-    entries.append(
-        (
-            pgettext_lazy("navigation", "Compare"),
-            _url_or_none("catalog:compare"),
-            view_name == "catalog:compare",
-        )
-    )
+        ),
+        (pgettext("navigation", "Dealers"), urls["dealers:finder"], namespace == "dealers"),
+        (pgettext("navigation", "Compare"), urls["catalog:compare"], view_name == "catalog:compare"),
+    ]
     if signed_in:
         entries.append(
-            (
-                pgettext_lazy("navigation", "Account"),
-                _url_or_none("accounts:account"),
-                view_name == "accounts:account",
-            )
+            (pgettext("navigation", "Account"), urls["accounts:account"], view_name == "accounts:account")
         )
     else:
-        sign_in_url = _url_or_none("accounts:sign-in")
-        if sign_in_url is not None and view_name != "accounts:sign-in":
+        sign_in = urls["accounts:sign-in"]
+        if sign_in is not None and view_name != "accounts:sign-in":
             # Bring the visitor back to the page they were on once they have signed in.
-            sign_in_url = f"{sign_in_url}?{urlencode({'next': request.get_full_path()})}"
-        entries.append((pgettext_lazy("navigation", "Sign in"), sign_in_url, view_name == "accounts:sign-in"))
+            sign_in = f"{sign_in}?{urlencode({'next': request.get_full_path()})}"
+        entries.append((pgettext("navigation", "Sign in"), sign_in, view_name == "accounts:sign-in"))
     if signed_in and user is not None and user.is_staff:
-        entries.append((pgettext_lazy("navigation", "Ops console"), _url_or_none("admin:index"), False))
+        entries.append((pgettext("navigation", "Ops console"), urls["admin:index"], False))
     return [NavLink(label=label, url=url, is_current=current) for label, url, current in entries if url]
 
 
+_CURRENT = mark_safe(' aria-current="page"')
+
+
+class Navigation:
+    """The main navigation of one page, built on first use: HTMX fragments never pay for it.
+
+    Rendered to HTML here rather than with template loops: the header and the footer both show it on
+    every page, and the layout's cost is part of every page's (see bench/).
+    """
+
+    def __init__(self, request: HttpRequest, urls: dict[str, str | None]) -> None:
+        self._request = request
+        self._urls = urls
+
+    @cached_property
+    def links(self) -> list[NavLink]:
+        return navigation(self._request, self._urls)
+
+    @cached_property
+    def header_items(self) -> SafeString:
+        return format_html_join(
+            "",
+            '<li><a href="{}"{}>{}</a></li>',
+            ((link.url, _CURRENT if link.is_current else "", link.label) for link in self.links),
+        )
+
+    @cached_property
+    def footer_items(self) -> SafeString:
+        return format_html_join(
+            "", '<li><a href="{}">{}</a></li>', ((link.url, link.label) for link in self.links)
+        )
+
+
 def site(request: HttpRequest) -> dict[str, Any]:
+    urls = layout_urls()
     return {
         "demo_mode": settings.DEMO_MODE,
-        "site_home_url": _url_or_none("web:home"),
-        "site_language_url": _url_or_none("set_language"),
-        # Lazy, so templates that never show the navigation (HTMX fragments) never build it, and
-        # built once when the header and the footer both show it.
-        "nav_links": SimpleLazyObject(partial(navigation, request)),
+        "site_language_url": urls["set_language"],
+        "navigation": Navigation(request, urls),
     }

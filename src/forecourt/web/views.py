@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from forecourt.catalog.selectors import models_for_home, trims_for_picker
 from forecourt.core.errors import CoreErrorCode
+from forecourt.core.pagecache import anonymous_page_cache
 
 
 def _entry_trims() -> dict[str, str]:
@@ -17,6 +18,7 @@ def _entry_trims() -> dict[str, str]:
     return entry
 
 
+@anonymous_page_cache
 def home(request: HttpRequest) -> HttpResponse:
     cards = models_for_home()
     entry = _entry_trims()

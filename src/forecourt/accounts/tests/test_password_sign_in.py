@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.hashers import make_password
 
 from forecourt.accounts.errors import AccountsErrorCode
 from forecourt.accounts.models import SignInFailure
@@ -94,11 +93,3 @@ def test_a_disabled_account_cannot_sign_in(db):
 def test_consumers_have_no_password_to_sign_in_with(consumer):
     with pytest.raises(DomainError):
         password_sign_in(username=consumer.username, password="", ip=IP)
-
-
-def test_production_settings_hash_passwords_with_argon2(settings):
-    from forecourt.config import settings as production
-
-    assert production.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
-    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
-    assert make_password("forecourt-demo").startswith("argon2$argon2id$")

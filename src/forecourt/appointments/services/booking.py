@@ -22,12 +22,28 @@ from forecourt.core.errors import DomainError, NotFound
 from forecourt.core.events import event_record
 from forecourt.core.identifiers import public_id, short_code
 from forecourt.core.middleware import current_ip
-from forecourt.core.phones import normalise_mainland_mobile
+from forecourt.core.phones import normalise_mainland_mobile, phone_hash
+from forecourt.core.ratelimit import rate_limit_hit
 from forecourt.dealers.selectors import dealer_get, invalid_input
 from forecourt.leads.services import lead_capture
 
 NAME_MAX_LENGTH = 60
 _CODE_ATTEMPTS = 8
+# Bookings per client address and per phone number (count, seconds): generous for a family behind one
+# router, tight enough that a script cannot fill a store's calendar.
+BOOKINGS_PER_IP = (30, 600)
+BOOKINGS_PER_PHONE = (10, 3600)
+
+
+def booking_rate_limit_hit(*, ip: str, phone: str) -> None:
+    """Count one booking attempt for the address and the number; raises RateLimited (429) past the limits."""
+    rate_limit_hit("appointment_book_ip", ip, limit=BOOKINGS_PER_IP[0], window_seconds=BOOKINGS_PER_IP[1])
+    rate_limit_hit(
+        "appointment_book_phone",
+        phone_hash(normalise_mainland_mobile(phone)),
+        limit=BOOKINGS_PER_PHONE[0],
+        window_seconds=BOOKINGS_PER_PHONE[1],
+    )
 
 
 # --- input checks shared by the booking paths -------------------------------------------------
@@ -260,6 +276,9 @@ def appointment_book(
     model = _vehicle_model(model_code)
     # Materialised outside the booking transaction: the slot row is shared by everyone booking it.
     slot = slot_get_or_create(dealer=dealer, kind=kind, start=start)
+    # A cheap early answer for a slot already full when read; only the conditional UPDATE below decides.
+    if slot.booked >= slot.capacity:
+        raise _slot_full(slot)
     moment = clock.now()
     with transaction.atomic():
         person = consumer_get_or_create_by_phone(phone=phone_e164, display_name=name)

@@ -8,7 +8,9 @@ from forecourt.leads.models import Lead, LeadStatus
 pytestmark = pytest.mark.django_db
 
 
-def test_booking_check_in_and_test_drive_move_the_lead_along(book, advisor, django_capture_on_commit_callbacks):
+def test_booking_check_in_and_test_drive_move_the_lead_along(
+    book, advisor, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book()
     assert Lead.objects.get(public_id=appointment.lead_id).status == LeadStatus.VISIT_BOOKED

@@ -4,6 +4,8 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from forecourt.catalog.models import SavedConfiguration
 from forecourt.catalog.services import price_list_publish
@@ -359,3 +361,47 @@ def test_compare_unknown_trim_is_404(client, catalogue):
 
     assert response.status_code == 404
     assert response.json()["details"] == {"trims": ["nope"]}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+bodies = st.one_of(
+    json_values.map(json.dumps),
+    st.fixed_dictionaries(
+        {"trim": st.sampled_from(["aurora-std", "aurora-pro", "nope"]) | st.text(max_size=45)},
+        optional={
+            "options": st.lists(st.sampled_from(["red", "hud", "pilot", "ghost"]) | st.text(max_size=45))
+        },
+    ).map(json.dumps),
+    st.binary(max_size=60),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=bodies)
+def test_no_body_makes_the_configurator_fail(client, catalogue, body):
+    for path, allowed in (
+        ("/api/v1/configurations/quote", {200, 404, 422}),
+        ("/api/v1/configurations", {201, 404, 422}),
+    ):
+        response = client.post(path, data=body, content_type="application/json")
+        assert response.status_code in allowed, (path, body, response.content)
+        assert set(response.json()) >= (
+            {"code", "message", "details"} if response.status_code >= 400 else set()
+        )
+
+
+def test_the_openapi_document_describes_the_configurator(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+
+    assert "requestBody" in paths["/api/v1/configurations/quote"]["post"]
+    assert {
+        "/api/v1/catalog/models",
+        "/api/v1/catalog/models/{code}",
+        "/api/v1/configurations/{share_code}",
+    } <= set(paths)

@@ -21,7 +21,7 @@ def seeded():
     seed(rng=random.Random(7))
 
 
-def test_three_models_with_realistic_prices_and_a_limited_edition(seeded):
+def test_three_models_with_realistic_prices_a_limited_edition_and_two_price_lists(seeded):
     models = {model.code: model for model in VehicleModel.objects.all()}
     assert {(code, model.body_type) for code, model in models.items()} == {
         ("xinglan", "sedan"),
@@ -45,9 +45,6 @@ def test_three_models_with_realistic_prices_and_a_limited_edition(seeded):
         paints = Option.objects.filter(kind="paint", code__startswith=prefix)
         assert 5 <= paints.count() <= 7
         assert paints.filter(prices__price_list=price_list_current()).exists()
-
-
-def test_two_price_lists_v1_retired_v2_current(seeded):
     first, second = PriceList.objects.order_by("version")
     assert (first.status, second.status) == ("retired", "published")
     assert first.effective_from and second.effective_from
@@ -56,15 +53,12 @@ def test_two_price_lists_v1_retired_v2_current(seeded):
     assert price_list_current() == second
 
 
-def test_every_trim_has_a_valid_default_configuration(seeded):
+def test_every_trim_has_a_valid_default_configuration_and_real_rules_hold(seeded):
     for model in VehicleModel.objects.all():
         for offer in model_detail(model.code).trims:
             assert configuration_quote(trim_code=offer.trim.code, option_codes=offer.defaults).valid, (
                 offer.trim.code
             )
-
-
-def test_real_rules_hold_in_the_demo(seeded):
     yuefeng = configuration_quote(
         trim_code="yf-ultra",
         option_codes=["yf-paint-white", "yf-int-black", "yf-wheels-21", "yf-offroad", "yf-air-sport"],
@@ -81,20 +75,17 @@ def test_real_rules_hold_in_the_demo(seeded):
     ]
 
 
-def test_saved_configurations_include_some_from_v1_that_show_today_s_price(seeded):
+def test_saved_quotes_include_some_from_v1_and_seeding_twice_changes_nothing(seeded):
     saved = list(SavedConfiguration.objects.all())
     versions = sorted({configuration.price_list_version for configuration in saved})
 
     assert len(saved) == 8
     assert versions == [1, 2]
-    assert all(
-        configuration_view(share_code=c.share_code).current is None
-        for c in saved
-        if c.price_list_version == 2
-    )
-
-
-def test_seeding_twice_changes_nothing(seeded):
+    views = {c.share_code: configuration_view(share_code=c.share_code) for c in saved}
+    assert all(views[c.share_code].current is None for c in saved if c.price_list_version == 2)
+    repriced = [view for view in views.values() if view.current is not None]
+    assert repriced
+    assert all(view.current and view.current.total > view.saved.total for view in repriced)
     counts = (VehicleModel.objects.count(), Option.objects.count(), SavedConfiguration.objects.count())
 
     seed(rng=random.Random(8))

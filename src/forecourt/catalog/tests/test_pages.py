@@ -198,3 +198,10 @@ def test_compare_page_accepts_picker_values_and_explains_too_few(client, catalog
     assert "请选择两到三个不同的版本进行对比。" in lonely
     assert empty.status_code == 200
     assert client.get("/compare/?trims=aurora-std,nope").status_code == 404
+
+
+def test_configurator_refuses_absurd_posts_instead_of_trimming_them(client, catalogue):
+    too_many = client.post("/configure/aurora-std/summary/", {"options": ["red"] * 61}, **HTMX)
+    too_long = client.post("/configure/aurora-std/summary/", {"options": ["x" * 41]}, **HTMX)
+
+    assert (too_many.status_code, too_long.status_code) == (400, 400)

@@ -30,7 +30,7 @@ def test_two_simultaneous_publishes_queue_and_leave_one_list_in_effect():
             PriceList.objects.exists()  # connect first, so both reach the lock together
             barrier.wait()
             price_list_publish(price_list=draft, actor=None)
-        except BaseException as error:  # noqa: BLE001 (reported below)
+        except BaseException as error:
             failures.append(error)
         finally:
             connections.close_all()
@@ -43,7 +43,11 @@ def test_two_simultaneous_publishes_queue_and_leave_one_list_in_effect():
 
     assert failures == []
     lists = list(PriceList.objects.order_by("effective_from", "version"))
-    assert [row.status for row in lists] == [PriceListStatus.RETIRED, PriceListStatus.RETIRED, PriceListStatus.PUBLISHED]
+    assert [row.status for row in lists] == [
+        PriceListStatus.RETIRED,
+        PriceListStatus.RETIRED,
+        PriceListStatus.PUBLISHED,
+    ]
     # An unbroken chain: each list ends exactly when the next one starts.
     assert [row.effective_to for row in lists[:-1]] == [row.effective_from for row in lists[1:]]
 

@@ -186,7 +186,8 @@ def test_a_draft_copy_carries_every_price_under_the_next_version(ops):
     assert AuditEntry.objects.filter(action="catalog.price_list_drafted", object_id="2").count() == 1
 
 
-def test_publishing_takes_effect_for_quotes_at_once(ops, base_choices):
+def test_publishing_takes_effect_for_quotes_at_once(ops, base_choices, settings):
+    settings.CATALOG_CACHE_SECONDS = 60
     catalogue = build_catalogue(actor=ops)
     before = configuration_quote(trim_code="aurora-std", option_codes=base_choices)  # fills the cache
     draft = draft_with_changes(catalogue, version=2, changes={"aurora-std": 239_900})

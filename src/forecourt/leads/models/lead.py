@@ -50,16 +50,17 @@ PIPELINE_ORDER: tuple[str, ...] = (
 # Every status change goes through `lead_transition`, which allows only these moves. The pipeline only
 # moves forward (a step may be skipped: a consumer who books online goes from new to visit booked);
 # `defeated` is reached only through an approved defeat review and left only through an ops reopen;
-# the OEM queue is left only by routing to a dealer.
+# the OEM queue is entered and left only by routing (an open lead goes back to the OEM when the SLA
+# lapses twice or the person withdraws consent to sharing).
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.NEW: frozenset({S.ASSIGNED, S.CONTACTED, S.VISIT_BOOKED, S.VISITED, S.TEST_DRIVEN, S.WON, S.OEM_QUEUE}),
     S.ASSIGNED: frozenset(
         {S.NEW, S.CONTACTED, S.VISIT_BOOKED, S.VISITED, S.TEST_DRIVEN, S.WON, S.DEFEATED, S.OEM_QUEUE}
     ),
-    S.CONTACTED: frozenset({S.VISIT_BOOKED, S.VISITED, S.TEST_DRIVEN, S.WON, S.DEFEATED}),
-    S.VISIT_BOOKED: frozenset({S.VISITED, S.TEST_DRIVEN, S.WON, S.DEFEATED}),
-    S.VISITED: frozenset({S.TEST_DRIVEN, S.WON, S.DEFEATED}),
-    S.TEST_DRIVEN: frozenset({S.WON, S.DEFEATED}),
+    S.CONTACTED: frozenset({S.VISIT_BOOKED, S.VISITED, S.TEST_DRIVEN, S.WON, S.DEFEATED, S.OEM_QUEUE}),
+    S.VISIT_BOOKED: frozenset({S.VISITED, S.TEST_DRIVEN, S.WON, S.DEFEATED, S.OEM_QUEUE}),
+    S.VISITED: frozenset({S.TEST_DRIVEN, S.WON, S.DEFEATED, S.OEM_QUEUE}),
+    S.TEST_DRIVEN: frozenset({S.WON, S.DEFEATED, S.OEM_QUEUE}),
     S.WON: frozenset(),
     S.DEFEATED: frozenset({S.NEW, S.ASSIGNED}),
     S.OEM_QUEUE: frozenset({S.NEW}),

@@ -8,10 +8,12 @@
   `lead_follow_up_schedule`
 - defeats: `lead_defeat_request`, `defeat_review`, `lead_reopen`
 - staff entries: `lead_staff_entry_record` (walk-in or phone call, claimed and contacted at once)
+- consent: `leads_unshare_for_person` (consent to share withdrawn: open leads go to the OEM queue)
 - the SLA: `lead_escalate`, `lead_reroute_if_due`, `lead_sla_sweep`
 """
 
 from forecourt.leads.services.capture import lead_capture
+from forecourt.leads.services.consent import leads_unshare_for_person
 from forecourt.leads.services.defeats import defeat_review, lead_defeat_request, lead_reopen
 from forecourt.leads.services.followup import (
     contact_attempt_log,
@@ -39,4 +41,5 @@ __all__ = [
     "lead_sla_sweep",
     "lead_staff_entry_record",
     "lead_transition",
+    "leads_unshare_for_person",
 ]

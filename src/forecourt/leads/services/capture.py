@@ -1,4 +1,4 @@
-"""Capturing interest from every channel: find the person, join their open lead or open and route a new one."""
+"""Capturing interest from every channel: find the person, join their open lead or open and route one."""
 
 from __future__ import annotations
 
@@ -270,7 +270,7 @@ def lead_capture(
     consent_method: str = "web",
     actor: Any = None,
 ) -> tuple[Lead, bool]:
-    """Record an inquiry: join the person's open lead for the model as a touchpoint, or open and route a new lead.
+    """Record an inquiry: join the person's open lead for the model, or open and route a new lead.
 
     Returns (lead, created). Without an active consent to share with a dealer the lead stays in the
     OEM's queue. Two inquiries at the same moment cannot both open a lead: the partial unique
@@ -292,6 +292,7 @@ def lead_capture(
     )
     person = _person_for(inquiry.e164, inquiry.name)
     if share_with_dealer is True:
+        # The grant returns the standing record (a repeat under the same text version changes nothing).
         consent_grant(
             user=person,
             purpose=ConsentPurpose.SHARE_WITH_DEALER,
@@ -299,7 +300,9 @@ def lead_capture(
             ip=current_ip(),
             actor=actor if getattr(actor, "pk", None) else None,
         )
-    may_share = consent_is_active(user=person, purpose=ConsentPurpose.SHARE_WITH_DEALER)
+        may_share = True
+    else:
+        may_share = consent_is_active(user=person, purpose=ConsentPurpose.SHARE_WITH_DEALER)
     policy = sla_policy_current()
 
     with transaction.atomic():

@@ -1,4 +1,4 @@
-"""Closing a lead as defeated (战败): a request with a reason and evidence, the manager's review, ops' reopen."""
+"""Closing a lead as defeated (战败): reason and evidence, the manager's review, ops' reopen."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from forecourt.leads.models import (
 )
 from forecourt.leads.services.transitions import (
     apply_transition,
+    held_by,
     lead_event,
     lead_lock,
     transition_guard_failure,
@@ -37,7 +38,7 @@ def _pending_review(lead: Lead, *, lock: bool = False) -> DefeatReview | None:
 
 
 def lead_defeat_request(*, lead: Lead, actor: User, reason: str, evidence: str) -> DefeatReview:
-    """Ask the manager to close the lead as defeated: a reason from the list, evidence, and a logged attempt."""
+    """Ask the manager to close the lead as defeated: a listed reason, evidence and a logged attempt."""
     if reason not in DefeatReason.values:
         raise field_error(CoreErrorCode.INVALID, "reason", _("Choose a reason from the list."))
     evidence = evidence.strip() if isinstance(evidence, str) else ""
@@ -57,15 +58,16 @@ def lead_defeat_request(*, lead: Lead, actor: User, reason: str, evidence: str) 
             raise DomainError(
                 LeadErrorCode.DEFEAT_PENDING, _("A defeat request is already waiting for review."), status=409
             )
+        dealer = held_by(locked)
         review = DefeatReview.objects.create(
             lead=locked,
-            dealer_id=locked.dealer_id,
+            dealer=dealer,
             reason=reason,
             evidence=evidence,
             requested_by=actor,
             requested_at=clock.now(),
         )
-        attempts = ContactAttempt.objects.filter(lead=locked, dealer_id=locked.dealer_id).count()
+        attempts = ContactAttempt.objects.filter(lead=locked, dealer=dealer).count()
         lead_event(
             "lead.defeat_requested",
             locked,
@@ -78,7 +80,7 @@ def lead_defeat_request(*, lead: Lead, actor: User, reason: str, evidence: str) 
 
 
 def defeat_review(*, lead: Lead, actor: User, approve: bool, note: str = "") -> DefeatReview:
-    """The dealer's manager approves (the lead is defeated) or rejects (follow-up goes on) a defeat request."""
+    """The dealer's manager approves (lead defeated) or rejects (follow-up goes on) a defeat request."""
     note = note.strip()[:500] if isinstance(note, str) else ""
     with transaction.atomic():
         # Lead first, then its review: every service that touches both locks them in this order.

@@ -31,7 +31,7 @@ from forecourt.leads.models import (
     Lead,
     LeadStatus,
 )
-from forecourt.leads.services.transitions import apply_transition, lead_event, lead_lock
+from forecourt.leads.services.transitions import apply_transition, held_by, lead_event, lead_lock
 
 
 def _ensure_with_dealer(lead: Lead) -> None:
@@ -84,7 +84,7 @@ def lead_assign(*, lead: Lead, advisor: User, actor: User) -> Lead:
             )
         if locked.advisor_id == advisor.pk:
             return locked
-        previous = locked.advisor.public_id if locked.advisor_id else None
+        previous = locked.advisor.public_id if locked.advisor else None
         _give_to(locked, advisor, moment=clock.now(), actor=actor)
         lead_event("lead.assigned", locked, actor=actor, advisor=advisor.public_id, previous_advisor=previous)
     return locked
@@ -106,14 +106,14 @@ def lead_phone_reveal(*, lead: Lead, actor: User) -> str:
             action="lead.phone_unmasked",
             object_type="lead",
             object_id=lead.public_id,
-            details={"dealer": lead.dealer.public_id if lead.dealer_id else None},
+            details={"dealer": lead.dealer.public_id if lead.dealer else None},
         )
         lead_event("lead.phone_unmasked", lead, actor=actor, by=actor.public_id)
     return number
 
 
 def contact_attempt_log(*, lead: Lead, actor: User, outcome: str, note: str = "") -> ContactAttempt:
-    """Log a call (or meeting) with the person; the first one stops the SLA clock, a conversation marks contact."""
+    """Log a call or meeting; the first one stops the SLA clock, a conversation marks the lead contacted."""
     if outcome not in ContactOutcome.values:
         raise field_error(CoreErrorCode.INVALID, "outcome", _("Unknown call outcome."))
     if not isinstance(note, str) or len(note.strip()) > 500:
@@ -125,7 +125,7 @@ def contact_attempt_log(*, lead: Lead, actor: User, outcome: str, note: str = ""
         moment = clock.now()
         attempt = ContactAttempt.objects.create(
             lead=locked,
-            dealer_id=locked.dealer_id,
+            dealer=held_by(locked),
             staff=actor,
             outcome=outcome,
             note=note.strip(),

@@ -46,6 +46,7 @@ class ReasonCode:
     ALL_AT_CAPACITY = "all_at_capacity"
     SLA_LAPSED = "sla_lapsed"
     SLA_EXHAUSTED = "sla_exhausted"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
 
 
 @dataclass(frozen=True)
@@ -158,32 +159,46 @@ def routing_choose(
         return [entry for entry in entries if entry.dealer.pk not in exclude_dealer_ids]
 
     nearest_count = max(1, policy.routing_nearest_count)
-    in_city = usable(
-        dealer_nearest(
+    place = _("in %(city)s") % {"city": city.name}
+
+    def in_city(limit: int) -> list[DealerDistance]:
+        found = dealer_nearest(
             latitude=city.latitude,
             longitude=city.longitude,
             service=Service.SALES,
-            limit=CITY_WIDE_LIMIT,
+            limit=limit + len(exclude_dealer_ids),
             city_code=city.code,
         )
-    )
-    if in_city:
+        return usable(found)[:limit]
+
+    # The nearest few decide almost always; the whole city is read only when all of them are full.
+    nearest = in_city(nearest_count)
+    if nearest:
+        candidates = nearest
         choice = _pick(
-            in_city,
+            candidates,
             nearest_count=nearest_count,
             reason_code=ReasonCode.CITY_NEAREST_BALANCED,
-            place=_("in %(city)s") % {"city": city.name},
+            place=place,
             prefix=prefix,
         )
+        if choice is None:
+            candidates = in_city(CITY_WIDE_LIMIT)
+            choice = _pick(
+                candidates,
+                nearest_count=nearest_count,
+                reason_code=ReasonCode.CITY_NEAREST_BALANCED,
+                place=place,
+                prefix=prefix,
+            )
         if choice is not None:
             return choice
+        counts = open_lead_counts(entry.dealer.pk for entry in candidates)
         return RoutingChoice(
             dealer=None,
             reason_code=ReasonCode.ALL_AT_CAPACITY,
             reason=_("Every sales dealer in %(city)s is at its lead capacity.") % {"city": city.name},
-            details={
-                "candidates": _candidate_details(in_city[:10], open_lead_counts(e.dealer.pk for e in in_city))
-            },
+            details={"candidates": _candidate_details(candidates[:10], counts)},
         )
     elsewhere = [
         entry
@@ -252,7 +267,7 @@ def decision_record(
         )
         return decision
     payload: dict[str, Any] = {
-        "dealer": choice.dealer.public_id,
+        "dealer": choice.dealer.public_id if choice.dealer else None,
         "reason_code": choice.reason_code,
         "sla_deadline": lead.sla_deadline.isoformat() if lead.sla_deadline else None,
     }

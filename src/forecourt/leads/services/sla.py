@@ -28,7 +28,7 @@ from forecourt.leads.services.routing import (
     route_locked,
     routing_choose,
 )
-from forecourt.leads.services.transitions import lead_event, lead_lock
+from forecourt.leads.services.transitions import held_by, lead_event, lead_lock
 
 SWEEP_BATCH = 500
 
@@ -41,9 +41,7 @@ def _notify_managers(lead: Lead) -> None:
     """Text the dealer's managers that a lead is overdue (after commit: nothing is sent for a rollback)."""
     numbers = [
         decrypt_phone(encrypted)
-        for encrypted in User.objects.filter(
-            dealer_id=lead.dealer_id, role=Role.DEALER_MANAGER, is_active=True
-        )
+        for encrypted in User.objects.filter(dealer=lead.dealer, role=Role.DEALER_MANAGER, is_active=True)
         .exclude(phone_encrypted="")
         .values_list("phone_encrypted", flat=True)
     ]
@@ -58,11 +56,17 @@ def _notify_managers(lead: Lead) -> None:
 
 
 def lead_escalate(*, lead: Lead, now: datetime | None = None) -> bool:
-    """Tell the dealer's manager that the lead passed its deadline uncontacted; False when not (or no longer) due."""
+    """Tell the dealer's manager the lead passed its deadline uncontacted; False if not (or no longer) due."""
     moment = now or clock.now()
     with transaction.atomic():
         locked = lead_lock(lead)
-        if not _still_awaiting(locked) or locked.escalated_at is not None or moment < locked.sla_deadline:
+        deadline = locked.sla_deadline
+        if (
+            not _still_awaiting(locked)
+            or locked.escalated_at is not None
+            or deadline is None
+            or moment < deadline
+        ):
             return False
         locked.escalated_at = moment
         locked.updated_at = moment
@@ -70,9 +74,9 @@ def lead_escalate(*, lead: Lead, now: datetime | None = None) -> bool:
         lead_event(
             "lead.escalated",
             locked,
-            dealer=locked.dealer.public_id,
-            advisor=locked.advisor.public_id if locked.advisor_id else None,
-            sla_deadline=locked.sla_deadline.isoformat(),
+            dealer=held_by(locked).public_id,
+            advisor=locked.advisor.public_id if locked.advisor else None,
+            sla_deadline=deadline.isoformat(),
         )
         transaction.on_commit(lambda: _notify_managers(locked))
     return True

@@ -1,4 +1,4 @@
-"""Leads entered by dealer staff: a walk-in or an incoming phone call, taken by the advisor who met the person."""
+"""Leads entered by dealer staff: a walk-in or a phone call, taken by the advisor who met the person."""
 
 from __future__ import annotations
 
@@ -30,17 +30,24 @@ def lead_staff_entry_record(
     touchpoint and the call fails with `lead_held_elsewhere` (that dealer keeps the lead).
     """
     if not is_lead_staff(actor):
-        raise DomainError(LeadErrorCode.NOT_DEALER_STAFF, _("Only a dealer's sales staff enter leads."), status=403)
+        raise DomainError(
+            LeadErrorCode.NOT_DEALER_STAFF, _("Only a dealer's sales staff enter leads."), status=403
+        )
     if channel not in STAFF_CHANNELS:
         raise field_error(LeadErrorCode.INVALID_CHANNEL, "channel", _("Choose walk-in or phone call."))
+    dealer = actor.dealer
+    if dealer is None:
+        raise DomainError(
+            LeadErrorCode.NOT_DEALER_STAFF, _("Only a dealer's sales staff enter leads."), status=403
+        )
     with transaction.atomic():
         lead, created = lead_capture(
             name=name,
             phone=phone,
-            city_code=actor.dealer.city.code,
+            city_code=dealer.city.code,
             model_code=model_code,
             channel=channel,
-            dealer_public_id=actor.dealer.public_id,
+            dealer_public_id=dealer.public_id,
             share_with_dealer=share_with_dealer,
             consent_method=ConsentMethod.IN_STORE,
             actor=actor,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from forecourt.core import clock
 from forecourt.core.errors import DomainError
 from forecourt.core.events import event_record
+from forecourt.dealers.models import Dealer
 from forecourt.leads.access import ensure_works_the_lead, is_ops
 from forecourt.leads.errors import LeadErrorCode, field_error
 from forecourt.leads.models import (
@@ -29,6 +30,14 @@ def lead_lock(lead: Lead | int) -> Lead:
     """Re-read the lead under a row lock (inside the caller's transaction); guards are checked after this."""
     pk = lead if isinstance(lead, int) else lead.pk
     return Lead.objects.select_for_update().get(pk=pk)
+
+
+def held_by(lead: Lead) -> Dealer:
+    """The dealer holding the lead; a lead without one (in the OEM queue) cannot be worked by a dealer."""
+    dealer = lead.dealer
+    if dealer is None:
+        raise DomainError(LeadErrorCode.NO_DEALER, _("This lead is with the OEM, not a dealer."), status=409)
+    return dealer
 
 
 def lead_event(name: str, lead: Lead, *, actor: Any = None, **payload: Any) -> None:
@@ -53,6 +62,14 @@ def transition_guard_failure(lead: Lead, to_status: str) -> DomainError | None:
             status=409,
             details={"from": lead.status, "to": to_status},
         )
+    dealer_id = lead.dealer_id
+    # A queued lead has no dealer and a routed one has: only routing moves both together.
+    if to_status == LeadStatus.OEM_QUEUE and dealer_id is not None:
+        return DomainError(
+            LeadErrorCode.TRANSITION_NOT_ALLOWED, _("Only routing sends a lead to the OEM queue."), status=409
+        )
+    if to_status != LeadStatus.OEM_QUEUE and dealer_id is None:
+        return DomainError(LeadErrorCode.NO_DEALER, _("Route the lead to a dealer first."), status=409)
     if to_status == LeadStatus.ASSIGNED and lead.advisor_id is None:
         return DomainError(LeadErrorCode.NOT_CLAIMED, _("An assigned lead needs an advisor."), status=409)
     if (
@@ -67,20 +84,13 @@ def transition_guard_failure(lead: Lead, to_status: str) -> DomainError | None:
     # Defeat needs evidence that someone tried: at least one logged contact attempt by this dealer.
     if (
         to_status == LeadStatus.DEFEATED
-        and not ContactAttempt.objects.filter(lead=lead, dealer_id=lead.dealer_id).exists()
+        and not ContactAttempt.objects.filter(lead=lead, dealer_id=dealer_id or 0).exists()
     ):
         return DomainError(
             LeadErrorCode.NO_CONTACT_ATTEMPT,
             _("A lead can only be closed as defeated after at least one logged contact attempt."),
             status=409,
         )
-    # A queued lead has no dealer and a routed one has: only routing moves both together.
-    if to_status == LeadStatus.OEM_QUEUE and lead.dealer_id is not None:
-        return DomainError(
-            LeadErrorCode.TRANSITION_NOT_ALLOWED, _("Only routing sends a lead to the OEM queue."), status=409
-        )
-    if to_status != LeadStatus.OEM_QUEUE and lead.dealer_id is None:
-        return DomainError(LeadErrorCode.NO_DEALER, _("Route the lead to a dealer first."), status=409)
     return None
 
 
@@ -118,13 +128,16 @@ def apply_transition(
 
 
 def lead_transition(*, lead: Lead, to_status: str, actor: Any = None, note: str = "") -> Lead:
-    """Move a lead along its pipeline under a row lock; staff may only use the pipeline buttons' targets."""
+    """Move a lead along its pipeline under a row lock; people may only use the pipeline buttons' targets."""
     if to_status not in LeadStatus.values:
         raise field_error(LeadErrorCode.TRANSITION_NOT_ALLOWED, "status", _("Unknown status."))
     with transaction.atomic():
         locked = lead_lock(lead)
-        if actor is not None and not is_ops(actor):
-            ensure_works_the_lead(actor, locked)
+        # People (staff, and ops too) only press the pipeline buttons; the other moves belong to their own
+        # services (claims, calls, defeat reviews, routing, reopening); the system (no actor) uses the table.
+        if actor is not None:
+            if not is_ops(actor):
+                ensure_works_the_lead(actor, locked)
             if to_status not in MANUAL_TARGETS:
                 raise DomainError(
                     LeadErrorCode.TRANSITION_NOT_ALLOWED,

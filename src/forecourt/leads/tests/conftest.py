@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from forecourt.accounts.models import Role, User
 from forecourt.accounts.tests.factories import UserFactory
@@ -35,6 +36,14 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _english_messages() -> Iterator[None]:
+    # Services speak the active language (Chinese by default); tests read the English source strings.
+    # Pages pick their language per request (LocaleMiddleware), so page tests are unaffected.
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def frozen() -> Iterator[datetime]:
     with clock.frozen_at(MONDAY_10):
@@ -53,14 +62,16 @@ def other_city(db) -> City:
 
 @pytest.fixture
 def model(db) -> VehicleModel:
-    return VehicleModel.objects.create(code="aurora", name="极光", name_en="Aurora", body_type="sedan",
-                                       powertrain="bev")
+    return VehicleModel.objects.create(
+        code="aurora", name="极光", name_en="Aurora", body_type="sedan", powertrain="bev"
+    )
 
 
 @pytest.fixture
 def other_model(db) -> VehicleModel:
-    return VehicleModel.objects.create(code="summit", name="峰峦", name_en="Summit", body_type="suv",
-                                       powertrain="phev")
+    return VehicleModel.objects.create(
+        code="summit", name="峰峦", name_en="Summit", body_type="suv", powertrain="phev"
+    )
 
 
 def _offset(city: City, km_north: float) -> Decimal:
@@ -71,32 +82,38 @@ def _offset(city: City, km_north: float) -> Decimal:
 @pytest.fixture
 def dealer(city) -> Dealer:
     """The nearest sales dealer to the Shanghai city centre (1 km)."""
-    return DealerFactory(name="上海浦西4S店", city=city, latitude=_offset(city, 1), lead_capacity=10)
+    return cast(
+        Dealer, DealerFactory(name="上海浦西4S店", city=city, latitude=_offset(city, 1), lead_capacity=10)
+    )
 
 
 @pytest.fixture
 def second_dealer(city) -> Dealer:
-    return DealerFactory(name="上海浦东4S店", city=city, latitude=_offset(city, 5), lead_capacity=10)
+    return cast(
+        Dealer, DealerFactory(name="上海浦东4S店", city=city, latitude=_offset(city, 5), lead_capacity=10)
+    )
 
 
 @pytest.fixture
 def third_dealer(city) -> Dealer:
-    return DealerFactory(name="上海闵行4S店", city=city, latitude=_offset(city, 9), lead_capacity=10)
+    return cast(
+        Dealer, DealerFactory(name="上海闵行4S店", city=city, latitude=_offset(city, 9), lead_capacity=10)
+    )
 
 
 @pytest.fixture
 def experience_store(city) -> Dealer:
-    return DealerFactory(name="上海来福士体验店", city=city, experience_store=True)
+    return cast(Dealer, DealerFactory(name="上海来福士体验店", city=city, experience_store=True))
 
 
 @pytest.fixture
 def other_dealer(other_city) -> Dealer:
     """A dealer in another city: the other tenant in tenancy tests."""
-    return DealerFactory(name="杭州西湖4S店", city=other_city)
+    return cast(Dealer, DealerFactory(name="杭州西湖4S店", city=other_city))
 
 
 def _staff(username: str, role: str, dealer: Dealer | None) -> User:
-    return UserFactory(username=username, display_name=username, role=role, dealer=dealer)
+    return cast(User, UserFactory(username=username, display_name=username, role=role, dealer=dealer))
 
 
 @pytest.fixture

@@ -57,8 +57,11 @@ def test_an_inquiry_creates_a_lead_201(frozen, model, dealer):
     lead = Lead.objects.get()
     assert body == {"id": lead.public_id, "status": "new", "dealer": dealer.public_id}
     touch = Touchpoint.objects.get()
-    assert (touch.campaign, touch.broker_code, touch.utm) == ("double11", "BRK42",
-                                                              {"utm_source": "autohome", "utm_medium": "cpc"})
+    assert (touch.campaign, touch.broker_code, touch.utm) == (
+        "double11",
+        "BRK42",
+        {"utm_source": "autohome", "utm_medium": "cpc"},
+    )
 
 
 def test_a_second_inquiry_joins_the_open_lead_200(frozen, model, dealer):
@@ -139,7 +142,9 @@ def test_inquiries_are_rate_limited_per_ip(frozen, model, dealer, monkeypatch):
 
     assert statuses == [201, 201, 201, 429]
     assert Lead.objects.count() == 3
-    assert post(Client(REMOTE_ADDR="203.0.113.10"), "/api/v1/leads", inquiry(phone=phones[3])).status_code == 201
+    assert (
+        post(Client(REMOTE_ADDR="203.0.113.10"), "/api/v1/leads", inquiry(phone=phones[3])).status_code == 201
+    )
     clock.advance(timedelta(hours=1))
     assert post(client, "/api/v1/leads", inquiry(phone="13900000005")).status_code == 201
 
@@ -156,7 +161,9 @@ def test_the_workspace_needs_a_signed_in_dealer_staff_member(routed_lead, db):
     assert (response.status_code, response.json()["code"]) == (403, "forbidden")
 
 
-def test_the_inbox_lists_my_dealers_leads_only_with_masked_phones(frozen, model, dealer, other_dealer, advisor):
+def test_the_inbox_lists_my_dealers_leads_only_with_masked_phones(
+    frozen, model, dealer, other_dealer, advisor
+):
     from forecourt.leads.tests.conftest import capture
 
     mine, _ = capture()
@@ -168,8 +175,12 @@ def test_the_inbox_lists_my_dealers_leads_only_with_masked_phones(frozen, model,
     body = response.json()
     assert body["count"] == 1
     item = body["items"][0]
-    assert (item["id"], item["phone"], item["status"], item["sla_state"]) == (mine.public_id, "138****8000", "new",
-                                                                              "on_time")
+    assert (item["id"], item["phone"], item["status"], item["sla_state"]) == (
+        mine.public_id,
+        "138****8000",
+        "new",
+        "on_time",
+    )
     assert item["sla_deadline"] == (MONDAY_10 + timedelta(hours=2)).isoformat()
     assert "13800138000" not in response.content.decode()
 
@@ -192,8 +203,14 @@ def test_claim_then_reveal_the_phone_is_audited(routed_lead, advisor):
 
     claimed = post(client, f"/api/v1/workspace/leads/{routed_lead.public_id}/claim")
     assert claimed.status_code == 200
-    assert (claimed.json()["status"], claimed.json()["advisor"]["id"], claimed.json()["can_reveal_phone"]) == (
-        "assigned", advisor.public_id, True,
+    assert (
+        claimed.json()["status"],
+        claimed.json()["advisor"]["id"],
+        claimed.json()["can_reveal_phone"],
+    ) == (
+        "assigned",
+        advisor.public_id,
+        True,
     )
     revealed = post(client, f"/api/v1/workspace/leads/{routed_lead.public_id}/phone")
 
@@ -222,11 +239,15 @@ def test_log_a_call_schedule_a_follow_up_and_move_the_pipeline(claimed_lead, adv
 
 def test_defeat_request_and_manager_review(claimed_lead, advisor, manager):
     base = f"/api/v1/workspace/leads/{claimed_lead.public_id}"
-    early = post(signed_in(advisor), f"{base}/defeat-request", {"reason": "unreachable", "evidence": EVIDENCE})
+    early = post(
+        signed_in(advisor), f"{base}/defeat-request", {"reason": "unreachable", "evidence": EVIDENCE}
+    )
     assert (early.status_code, early.json()["code"]) == (409, "no_contact_attempt")
     contact_attempt_log(lead=claimed_lead, actor=advisor, outcome="no_answer")
 
-    requested = post(signed_in(advisor), f"{base}/defeat-request", {"reason": "unreachable", "evidence": EVIDENCE})
+    requested = post(
+        signed_in(advisor), f"{base}/defeat-request", {"reason": "unreachable", "evidence": EVIDENCE}
+    )
     assert requested.status_code == 201
     assert requested.json()["decision"] == "pending"
     assert post(signed_in(advisor), f"{base}/defeat-review", {"decision": "approve"}).status_code == 403
@@ -247,30 +268,56 @@ def test_the_manager_assigns_to_an_advisor_of_the_dealer(routed_lead, manager, a
     assert foreign.status_code == 422
     response = post(client, base, {"advisor": advisor.public_id})
 
-    assert response.json() == {"id": routed_lead.public_id, "status": "assigned", "advisor": advisor.public_id}
+    assert response.json() == {
+        "id": routed_lead.public_id,
+        "status": "assigned",
+        "advisor": advisor.public_id,
+    }
     assert post(signed_in(advisor), base, {"advisor": advisor.public_id}).status_code == 403
 
 
 def test_staff_enter_a_walk_in_which_is_theirs_claimed_and_contacted(frozen, model, dealer, advisor):
-    response = post(signed_in(advisor), "/api/v1/workspace/leads", {
-        "name": "王芳", "phone": OTHER_PHONE, "model": "aurora", "channel": "walk_in",
-        "consent": {"share_with_dealer": True}, "note": "看了白色",
-    })
+    response = post(
+        signed_in(advisor),
+        "/api/v1/workspace/leads",
+        {
+            "name": "王芳",
+            "phone": OTHER_PHONE,
+            "model": "aurora",
+            "channel": "walk_in",
+            "consent": {"share_with_dealer": True},
+            "note": "看了白色",
+        },
+    )
 
     assert response.status_code == 201
     lead = Lead.objects.get(public_id=response.json()["id"])
-    assert (lead.dealer, lead.advisor, lead.status, lead.first_channel) == (dealer, advisor, "contacted", "walk_in")
+    assert (lead.dealer, lead.advisor, lead.status, lead.first_channel) == (
+        dealer,
+        advisor,
+        "contacted",
+        "walk_in",
+    )
     assert ContactAttempt.objects.get(lead=lead).outcome == "met_in_person"
 
 
-def test_a_walk_in_of_another_dealers_lead_is_added_there_and_refused_here(frozen, model, dealer, other_dealer,
-                                                                            other_advisor):
+def test_a_walk_in_of_another_dealers_lead_is_added_there_and_refused_here(
+    frozen, model, dealer, other_dealer, other_advisor
+):
     from forecourt.leads.tests.conftest import capture
 
     theirs, _ = capture()
-    response = post(signed_in(other_advisor), "/api/v1/workspace/leads", {
-        "name": "张伟", "phone": PHONE, "model": "aurora", "channel": "walk_in", "consent": {"share_with_dealer": True},
-    })
+    response = post(
+        signed_in(other_advisor),
+        "/api/v1/workspace/leads",
+        {
+            "name": "张伟",
+            "phone": PHONE,
+            "model": "aurora",
+            "channel": "walk_in",
+            "consent": {"share_with_dealer": True},
+        },
+    )
 
     assert (response.status_code, response.json()["code"]) == (409, "lead_held_elsewhere")
     theirs.refresh_from_db()
@@ -310,15 +357,20 @@ TENANT_CALLS = [
 
 @pytest.mark.parametrize(("method", "suffix", "body"), TENANT_CALLS)
 @pytest.mark.parametrize("intruder", ["other_advisor", "other_manager"])
-def test_another_dealers_lead_is_not_found_and_nothing_changes(request, claimed_lead, advisor, method, suffix, body,
-                                                               intruder):
+def test_another_dealers_lead_is_not_found_and_nothing_changes(
+    request, claimed_lead, advisor, method, suffix, body, intruder
+):
     contact_attempt_log(lead=claimed_lead, actor=advisor, outcome="reached")
     user = request.getfixturevalue(intruder)
     if suffix == "/assign":
         body = {"advisor": user.public_id}
     before_lead = Lead.objects.filter(pk=claimed_lead.pk).values().get()
-    before = (Event.objects.count(), AuditEntry.objects.count(), ContactAttempt.objects.count(),
-              DefeatReview.objects.count())
+    before = (
+        Event.objects.count(),
+        AuditEntry.objects.count(),
+        ContactAttempt.objects.count(),
+        DefeatReview.objects.count(),
+    )
     client = signed_in(user)
     path = f"/api/v1/workspace/leads/{claimed_lead.public_id}{suffix}"
 
@@ -327,8 +379,12 @@ def test_another_dealers_lead_is_not_found_and_nothing_changes(request, claimed_
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
     assert Lead.objects.filter(pk=claimed_lead.pk).values().get() == before_lead
-    assert (Event.objects.count(), AuditEntry.objects.count(), ContactAttempt.objects.count(),
-            DefeatReview.objects.count()) == before
+    assert (
+        Event.objects.count(),
+        AuditEntry.objects.count(),
+        ContactAttempt.objects.count(),
+        DefeatReview.objects.count(),
+    ) == before
 
 
 def test_an_unknown_lead_id_is_404_like_another_dealers(routed_lead, advisor):
@@ -360,15 +416,26 @@ def test_ops_audit_defeats_and_reopen(claimed_lead, advisor, manager, ops):
     assert audit.status_code == 200
     item = audit.json()["items"][0]
     assert (item["lead"]["id"], item["decision"], item["contact_attempts"], item["reason"]) == (
-        claimed_lead.public_id, "approved", 1, "unreachable",
+        claimed_lead.public_id,
+        "approved",
+        1,
+        "unreachable",
     )
     assert signed_in(manager).get("/api/v1/ops/leads/defeats").status_code == 403
-    assert post(signed_in(manager), f"/api/v1/ops/leads/{claimed_lead.public_id}/reopen",
-                {"note": "x"}).status_code == 403
+    assert (
+        post(
+            signed_in(manager), f"/api/v1/ops/leads/{claimed_lead.public_id}/reopen", {"note": "x"}
+        ).status_code
+        == 403
+    )
 
-    reopened = post(signed_in(ops), f"/api/v1/ops/leads/{claimed_lead.public_id}/reopen", {"note": "客户回电"})
+    reopened = post(
+        signed_in(ops), f"/api/v1/ops/leads/{claimed_lead.public_id}/reopen", {"note": "客户回电"}
+    )
     assert reopened.json() == {"id": claimed_lead.public_id, "status": "assigned"}
-    assert post(signed_in(ops), "/api/v1/ops/leads/ld_NOPE000000000000/reopen", {"note": "x"}).status_code == 404
+    assert (
+        post(signed_in(ops), "/api/v1/ops/leads/ld_NOPE000000000000/reopen", {"note": "x"}).status_code == 404
+    )
 
 
 def test_ops_see_the_oem_queue(frozen, model, dealer, ops):

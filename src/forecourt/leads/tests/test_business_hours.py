@@ -13,7 +13,9 @@ from forecourt.leads.business_hours import BusinessCalendar, add_business_minute
 
 SH = ZoneInfo("Asia/Shanghai")
 EVERY_DAY = BusinessCalendar(day_start=time(8, 30), day_end=time(21, 0))
-WEEKDAYS_ONLY = BusinessCalendar(day_start=time(8, 30), day_end=time(21, 0), working_weekdays=frozenset(range(5)))
+WEEKDAYS_ONLY = BusinessCalendar(
+    day_start=time(8, 30), day_end=time(21, 0), working_weekdays=frozenset(range(5))
+)
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -56,7 +58,9 @@ def test_weekends_count_when_the_policy_works_every_day():
 
 
 def test_closed_dates_are_skipped():
-    calendar = BusinessCalendar(day_start=time(8, 30), day_end=time(21, 0), closed_dates=frozenset({date(2026, 11, 24)}))
+    calendar = BusinessCalendar(
+        day_start=time(8, 30), day_end=time(21, 0), closed_dates=frozenset({date(2026, 11, 24)})
+    )
     assert add_business_minutes(at(23, 20, 30), 120, calendar) == at(25, 10)
 
 
@@ -88,10 +92,15 @@ def test_business_minutes_between_counts_only_open_time():
 starts = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(SH))
 
 
-@given(start=starts, minutes=st.integers(min_value=1, max_value=5000), weekdays=st.sets(
-    st.integers(min_value=0, max_value=6), min_size=1))
+@given(
+    start=starts,
+    minutes=st.integers(min_value=1, max_value=5000),
+    weekdays=st.sets(st.integers(min_value=0, max_value=6), min_size=1),
+)
 def test_adding_then_measuring_business_minutes_round_trips(start, minutes, weekdays):
-    calendar = BusinessCalendar(day_start=time(8, 30), day_end=time(21, 0), working_weekdays=frozenset(weekdays))
+    calendar = BusinessCalendar(
+        day_start=time(8, 30), day_end=time(21, 0), working_weekdays=frozenset(weekdays)
+    )
     deadline = add_business_minutes(start, minutes, calendar)
 
     assert deadline > start
@@ -101,7 +110,13 @@ def test_adding_then_measuring_business_minutes_round_trips(start, minutes, week
     assert local.weekday() in weekdays
 
 
-@given(start=starts, minutes=st.integers(min_value=0, max_value=3000), extra=st.integers(min_value=1, max_value=600))
+@given(
+    start=starts,
+    minutes=st.integers(min_value=0, max_value=3000),
+    extra=st.integers(min_value=1, max_value=600),
+)
 def test_more_minutes_never_give_an_earlier_deadline(start, minutes, extra):
-    assert add_business_minutes(start, minutes + extra, EVERY_DAY) > add_business_minutes(start, minutes, EVERY_DAY)
+    assert add_business_minutes(start, minutes + extra, EVERY_DAY) > add_business_minutes(
+        start, minutes, EVERY_DAY
+    )
     assert add_business_minutes(start, minutes, EVERY_DAY) >= start - timedelta(0)

@@ -41,10 +41,12 @@ def _every_state_with_history() -> None:
     assert RoutingDecision.objects.values("lead").distinct().count() == Lead.objects.count()
     # Every defeat has its evidence: a logged call and an approved review.
     for lead in Lead.objects.filter(status=LeadStatus.DEFEATED):
-        assert ContactAttempt.objects.filter(lead=lead, dealer_id=lead.dealer_id).exists()
+        assert ContactAttempt.objects.filter(lead=lead, dealer=lead.dealer).exists()
         assert DefeatReview.objects.filter(lead=lead, decision="approved").exists()
     assert DefeatReview.objects.filter(decision="pending").exists()
-    assert Lead.objects.filter(status__in=["contacted", "visited"], first_contacted_at__isnull=True).count() == 0
+    assert (
+        Lead.objects.filter(status__in=["contacted", "visited"], first_contacted_at__isnull=True).count() == 0
+    )
     assert Event.objects.filter(name="lead.created").count() == Lead.objects.count()
     sites = set(Touchpoint.objects.values_list("source_site", flat=True))
     assert {"autohome", "dongchedi", "yiche", "douyin"} <= sites
@@ -60,4 +62,3 @@ def _demo_dealer_busy_with_room_left() -> None:
     dealers = Dealer.objects.filter(offers_sales=True)
     loads = open_lead_counts(dealer.pk for dealer in dealers)
     assert all(loads[dealer.pk] < dealer.lead_capacity for dealer in dealers)
-

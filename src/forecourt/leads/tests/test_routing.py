@@ -24,16 +24,22 @@ def test_the_dealer_the_person_chose_gets_the_lead(frozen, model, dealer, second
 
     assert lead.dealer == second_dealer
     decision = RoutingDecision.objects.get(lead=lead)
-    assert (decision.kind, decision.reason_code, decision.dealer) == ("initial", "chosen_dealer", second_dealer)
+    assert (decision.kind, decision.reason_code, decision.dealer) == (
+        "initial",
+        "chosen_dealer",
+        second_dealer,
+    )
     assert decision.reason == "The person chose 上海浦东4S店."
     assert decision.sla_deadline == MONDAY_10 + timedelta(hours=2)
 
 
-def test_a_chosen_store_that_does_not_sell_passes_the_lead_on_and_says_why(frozen, model, dealer, experience_store):
+def test_a_chosen_store_that_does_not_sell_passes_the_lead_on_and_says_why(
+    frozen, model, dealer, experience_store
+):
     lead, _ = capture(dealer_public_id=experience_store.public_id, city_code=None)
 
     assert lead.dealer == dealer
-    assert lead.city.code == "shanghai"
+    assert lead.city is not None and lead.city.code == "shanghai"
     decision = RoutingDecision.objects.get(lead=lead)
     assert decision.reason_code == "city_nearest_balanced"
     assert decision.reason.startswith("上海来福士体验店 does not sell cars, so the lead went to 上海浦西4S店")
@@ -48,15 +54,22 @@ def test_without_a_choice_the_nearest_sales_dealer_of_the_city_wins_when_loads_a
     decision = RoutingDecision.objects.get(lead=lead)
     assert decision.reason_code == "city_nearest_balanced"
     assert [entry["dealer"] for entry in decision.details["candidates"]] == [
-        dealer.public_id, second_dealer.public_id, third_dealer.public_id,
+        dealer.public_id,
+        second_dealer.public_id,
+        third_dealer.public_id,
     ]
     assert decision.details["candidates"][0] == {
-        "dealer": dealer.public_id, "distance_km": 1.0, "open_leads": 0, "capacity": 10,
+        "dealer": dealer.public_id,
+        "distance_km": 1.0,
+        "open_leads": 0,
+        "capacity": 10,
     }
     assert "0 of 10 open leads" in decision.reason
 
 
-def test_routing_balances_load_against_capacity_among_the_nearest(frozen, model, dealer, second_dealer, third_dealer):
+def test_routing_balances_load_against_capacity_among_the_nearest(
+    frozen, model, dealer, second_dealer, third_dealer
+):
     dealer.lead_capacity = 4
     dealer.save()
     second_dealer.lead_capacity = 20
@@ -85,8 +98,9 @@ def test_a_full_dealer_gets_no_more_leads(frozen, model, dealer, second_dealer):
     assert third.oem_queue_reason == "all_at_capacity"
 
 
-def test_beyond_the_nearest_n_the_least_loaded_of_the_city_is_used(frozen, model, city, dealer, second_dealer,
-                                                                     third_dealer):
+def test_beyond_the_nearest_n_the_least_loaded_of_the_city_is_used(
+    frozen, model, city, dealer, second_dealer, third_dealer
+):
     for nearby in (dealer, second_dealer, third_dealer):
         nearby.lead_capacity = 1
         nearby.save()
@@ -97,7 +111,9 @@ def test_beyond_the_nearest_n_the_least_loaded_of_the_city_is_used(frozen, model
     assert RoutingDecision.objects.get(lead=leads[3]).reason_code == "city_wide_balanced"
 
 
-def test_a_city_without_sales_dealers_uses_the_nearest_city_within_reach(frozen, model, other_city, experience_store):
+def test_a_city_without_sales_dealers_uses_the_nearest_city_within_reach(
+    frozen, model, other_city, experience_store
+):
     from forecourt.dealers.tests.factories import CityFactory
 
     suzhou = CityFactory(code="suzhou", name="苏州", latitude="31.298886", longitude="120.585316")
@@ -126,8 +142,12 @@ def test_no_city_and_no_dealer_means_the_oem_queue(frozen, model, dealer):
 
 
 def test_routing_choose_skips_excluded_dealers(db, city, dealer, second_dealer):
-    choice = routing_choose(city=city, chosen_dealer=dealer, policy=sla_policy_current(),
-                            exclude_dealer_ids=frozenset({dealer.pk}))
+    choice = routing_choose(
+        city=city,
+        chosen_dealer=dealer,
+        policy=sla_policy_current(),
+        exclude_dealer_ids=frozenset({dealer.pk}),
+    )
 
     assert choice.dealer == second_dealer
 

@@ -1,4 +1,4 @@
-"""The follow-up SLA with a controllable clock: deadlines, states on read, escalation, re-routes, the OEM queue."""
+"""The follow-up SLA on a set clock: deadlines, states on read, escalation, re-routes, the OEM queue."""
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ def test_weekends_do_not_count_when_the_policy_says_so(model, dealer):
 
 def test_a_shorter_policy_and_later_hours_apply_to_new_leads_only(model, dealer, frozen):
     first, _ = capture()
-    SlaPolicy.objects.create(first_contact_business_minutes=60, business_day_start=time(9), business_day_end=time(18))
+    SlaPolicy.objects.create(
+        first_contact_business_minutes=60, business_day_start=time(9), business_day_end=time(18)
+    )
     second, _ = capture(phone="13912345678")
 
     first.refresh_from_db()
@@ -133,7 +135,9 @@ def test_reroutes_twice_then_the_oem_queue(routed_lead, advisor, dealer, second_
         assert lead_sla_sweep() == {"escalated": 0, "rerouted": 0, "sent_to_oem_queue": 0}
     lead.refresh_from_db()
     assert (lead.status, lead.dealer, lead.oem_queue_reason) == ("oem_queue", None, "sla_exhausted")
-    kinds = list(RoutingDecision.objects.filter(lead=lead).order_by("decided_at").values_list("kind", "reason_code"))
+    kinds = list(
+        RoutingDecision.objects.filter(lead=lead).order_by("decided_at").values_list("kind", "reason_code")
+    )
     assert kinds == [
         ("initial", "city_nearest_balanced"),
         ("reroute", "sla_lapsed"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -15,7 +16,7 @@ from forecourt.leads.models import ContactAttempt, Lead, Touchpoint
 from forecourt.leads.tests.conftest import MONDAY_10, OTHER_PHONE, capture
 
 pytestmark = pytest.mark.django_db
-HX = {"HTTP_HX_REQUEST": "true"}
+HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 def signed_in(user) -> Client:
@@ -76,7 +77,9 @@ def test_claim_reveal_and_log_a_call_from_the_lead_page(routed_lead, advisor):
     assert 'href="tel:+8613800138000"' in revealed.content.decode()
     assert AuditEntry.objects.filter(action="lead.phone_unmasked", actor=advisor).count() == 1
 
-    logged = client.post(f"/workspace/leads/{routed_lead.public_id}/calls/", {"outcome": "reached", "note": "约周六"})
+    logged = client.post(
+        f"/workspace/leads/{routed_lead.public_id}/calls/", {"outcome": "reached", "note": "约周六"}
+    )
     assert logged.status_code == 302
     assert ContactAttempt.objects.get().note == "约周六"
     assert Lead.objects.get(pk=routed_lead.pk).status == "contacted"
@@ -87,7 +90,9 @@ def test_claim_reveal_and_log_a_call_from_the_lead_page(routed_lead, advisor):
 def test_a_refused_action_shows_a_message_and_changes_nothing(routed_lead, advisor):
     client = signed_in(advisor)
 
-    response = client.post(f"/workspace/leads/{routed_lead.public_id}/calls/", {"outcome": "reached"}, follow=True)
+    response = client.post(
+        f"/workspace/leads/{routed_lead.public_id}/calls/", {"outcome": "reached"}, follow=True
+    )
 
     assert response.status_code == 200
     assert "flash--error" in response.content.decode()
@@ -98,8 +103,12 @@ def test_the_manager_sees_defeats_to_review_and_assigns(claimed_lead, advisor, s
     from forecourt.leads.services import contact_attempt_log, lead_defeat_request
 
     contact_attempt_log(lead=claimed_lead, actor=advisor, outcome="no_answer")
-    lead_defeat_request(lead=claimed_lead, actor=advisor, reason="unreachable",
-                        evidence="Five calls over three days, never answered.")
+    lead_defeat_request(
+        lead=claimed_lead,
+        actor=advisor,
+        reason="unreachable",
+        evidence="Five calls over three days, never answered.",
+    )
     client = signed_in(manager)
 
     assert 'id="defeats-to-review"' in client.get("/workspace/leads/").content.decode()
@@ -122,9 +131,16 @@ def test_the_kpi_page_draws_a_chart(routed_lead, manager):
 
 
 def test_staff_record_a_walk_in(frozen, model, dealer, advisor):
-    response = signed_in(advisor).post("/workspace/leads/new/", {
-        "name": "王芳", "phone": OTHER_PHONE, "model": "aurora", "channel": "walk_in", "share_with_dealer": "on",
-    })
+    response = signed_in(advisor).post(
+        "/workspace/leads/new/",
+        {
+            "name": "王芳",
+            "phone": OTHER_PHONE,
+            "model": "aurora",
+            "channel": "walk_in",
+            "share_with_dealer": "on",
+        },
+    )
 
     lead = Lead.objects.get()
     assert response.status_code == 302
@@ -133,10 +149,21 @@ def test_staff_record_a_walk_in(frozen, model, dealer, advisor):
 
 
 def test_the_inquiry_form_posts_a_lead_with_htmx(frozen, model, dealer):
-    response = Client().post("/leads/inquiry/", {
-        "model": "aurora", "channel": "web_question", "name": "李娜", "phone": "139 1234 5678", "city": "shanghai",
-        "question": "有现车吗？", "share_with_dealer": "on", "utm_source": "dongchedi", "landing_page": "/models/aurora/",
-    }, **HX)
+    response = Client().post(
+        "/leads/inquiry/",
+        {
+            "model": "aurora",
+            "channel": "web_question",
+            "name": "李娜",
+            "phone": "139 1234 5678",
+            "city": "shanghai",
+            "question": "有现车吗？",
+            "share_with_dealer": "on",
+            "utm_source": "dongchedi",
+            "landing_page": "/models/aurora/",
+        },
+        **HX,
+    )
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -145,14 +172,25 @@ def test_the_inquiry_form_posts_a_lead_with_htmx(frozen, model, dealer):
     assert lead.dealer == dealer
     touch = Touchpoint.objects.get()
     assert (touch.channel, touch.message, touch.utm, touch.landing_page) == (
-        "web_question", "有现车吗？", {"utm_source": "dongchedi"}, "/models/aurora/",
+        "web_question",
+        "有现车吗？",
+        {"utm_source": "dongchedi"},
+        "/models/aurora/",
     )
 
 
 def test_the_inquiry_form_comes_back_with_the_error(frozen, model, dealer):
-    response = Client().post("/leads/inquiry/", {
-        "model": "aurora", "channel": "web_price_inquiry", "name": "李娜", "phone": "12345", "city": "shanghai",
-    }, **HX)
+    response = Client().post(
+        "/leads/inquiry/",
+        {
+            "model": "aurora",
+            "channel": "web_price_inquiry",
+            "name": "李娜",
+            "phone": "12345",
+            "city": "shanghai",
+        },
+        **HX,
+    )
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -173,3 +211,13 @@ def test_the_inquiry_form_include_renders_on_any_page(db, model, city):
     assert 'id="inquiry-form"' in html and 'id="inquiry-phone"' in html and 'id="inquiry-consent"' in html
     assert 'value="shanghai"' in html
     assert 'name="utm_source" value="douyin"' in html
+
+
+def test_pages_are_chinese_by_default_and_english_on_request(routed_lead, advisor):
+    client = signed_in(advisor)
+
+    chinese = client.get("/workspace/leads/").content.decode()
+    english = client.get("/workspace/leads/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "线索收件箱" in chinese
+    assert "Lead inbox" in english

@@ -15,6 +15,7 @@
   let stream = null;
   let pausedUntil = 0;
   let lastPayload = "";
+  let lastSentAt = 0;
 
   function say(text) { status.textContent = text; }
 
@@ -35,20 +36,26 @@
       context.drawImage(video, 0, 0, canvas.width, canvas.height);
       const image = context.getImageData(0, 0, canvas.width, canvas.height);
       const found = window.jsQR ? window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" }) : null;
-      if (found && found.data) {
-        const text = found.data.trim();
-        if (!pattern.test(text)) {
-          say(section.dataset.notOurs);
-          pausedUntil = Date.now() + 1500;
-        } else if (text !== lastPayload) {
-          // One post per code: the same code in front of the camera is not sent again and again.
-          lastPayload = text;
-          pausedUntil = Date.now() + 3000;
-          submit(text);
-        }
-      }
+      if (found && found.data) accept(found.data);
     }
     window.requestAnimationFrame(tick);
+  }
+
+  // A decoded QR code: only the format is checked here; the server verifies the signature and decides.
+  function accept(data) {
+    const text = String(data).trim();
+    if (!pattern.test(text)) {
+      say(section.dataset.notOurs);
+      pausedUntil = Date.now() + 1500;
+      return false;
+    }
+    // The same code held in front of the camera is sent once, not thirty times a second.
+    if (text === lastPayload && Date.now() - lastSentAt < 8000) return false;
+    lastPayload = text;
+    lastSentAt = Date.now();
+    pausedUntil = Date.now() + 3000;
+    submit(text);
+    return true;
   }
 
   async function start() {
@@ -71,6 +78,8 @@
   }
 
   startButton.addEventListener("click", start);
+  // The browser test feeds decoded frames through the same path as the camera.
+  window.forecourtScanner = { accept: accept };
   window.addEventListener("pagehide", function () {
     if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
   });

@@ -1,4 +1,4 @@
-"""Run the lead SLA sweeper once: escalate, re-route and queue what is due (idempotent; cron it every minute)."""
+"""Run the lead SLA sweeper once: escalate, re-route and queue what is due (idempotent; run it often)."""
 
 from typing import Any
 

@@ -138,6 +138,8 @@ class Command(BaseCommand):
         environment = server_environment()
         worker_command = [sys.executable, "-m", "forecourt.cli", "worker"]
         previous_handler = signal.signal(signal.SIGTERM, _raise_stopped)
+        # Explicitly, since a process started in the background inherits SIGINT ignored.
+        previous_interrupt = signal.signal(signal.SIGINT, _raise_stopped)
         worker: subprocess.Popen[bytes] | None = None
         server: subprocess.Popen[bytes] | None = None
         try:
@@ -157,8 +159,12 @@ class Command(BaseCommand):
             failed = False
             self.stdout.write("Stopping…")
         finally:
+            # A second Ctrl-C or TERM (uv and make pass signals on too) must not cut the clean-up short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             _stop(server)
             _stop(worker)
+            signal.signal(signal.SIGINT, previous_interrupt)
             signal.signal(signal.SIGTERM, previous_handler)
         if failed and server is not None:
             raise CommandError(f"The web server stopped with exit code {server.returncode}.")
