@@ -29,7 +29,9 @@ api = NinjaAPI(
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, details: Any = None) -> HttpResponse:
-    response = api.create_response(request, {"code": code, "message": message, "details": details}, status=status)
+    response = api.create_response(
+        request, {"code": code, "message": message, "details": details}, status=status
+    )
     if status == 429 and isinstance(details, dict) and "retry_after" in details:
         response["Retry-After"] = str(details["retry_after"])
     return response
@@ -44,7 +46,9 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     fields = []
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path")]
+        location = [
+            str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path")
+        ]
         fields.append({"field": ".".join(location) or None, "message": error.get("msg", "")})
     return _error(request, 422, CoreErrorCode.INVALID, _("The request is not valid."), fields)
 
@@ -61,8 +65,13 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = {400: CoreErrorCode.INVALID, 401: CoreErrorCode.NOT_AUTHENTICATED, 403: CoreErrorCode.FORBIDDEN,
-            404: CoreErrorCode.NOT_FOUND, 429: CoreErrorCode.RATE_LIMITED}.get(exc.status_code, "error")
+    code = {
+        400: CoreErrorCode.INVALID,
+        401: CoreErrorCode.NOT_AUTHENTICATED,
+        403: CoreErrorCode.FORBIDDEN,
+        404: CoreErrorCode.NOT_FOUND,
+        429: CoreErrorCode.RATE_LIMITED,
+    }.get(exc.status_code, "error")
     return _error(request, exc.status_code, code, str(exc.message))
 
 

@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("FORECOURT_ALLOW_DEV_KEYS", "1")
 
-from forecourt.config.settings import *  # noqa: E402,F403
+from forecourt.config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Subscribers run right after commit in tests, so a test sees the whole reaction to an event.

@@ -1,4 +1,4 @@
-"""What every page's layout needs: the demo flag, a few URLs and the main navigation."""
+"""What every page's layout needs: the demo flag, a few URLs, the main navigation and the workspace's."""
 
 from dataclasses import dataclass
 from functools import cached_property
@@ -14,15 +14,32 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import pgettext
 
+from forecourt.accounts.models import Role
+from forecourt.leads.access import is_lead_staff
+
 LAYOUT_URL_NAMES = (
     "web:home",
     "set_language",
+    "appointments:book-test-drive",
     "dealers:finder",
     "catalog:compare",
+    "appointments:mine",
     "accounts:account",
     "accounts:sign-in",
+    "leads:workspace-inbox",
+    "appointments:workspace-day",
+    "appointments:workspace-check-in",
+    "leads:workspace-kpi",
     "admin:index",
 )
+
+# A link is marked as the section the visitor is in when the page's view is one of these.
+_MODEL_VIEWS = frozenset(
+    {"web:home", "catalog:model-detail", "catalog:configure", "catalog:configuration-detail"}
+)
+_MY_APPOINTMENT_VIEWS = frozenset({"appointments:mine", "appointments:detail", "appointments:reschedule"})
+_LEAD_INBOX_VIEWS = frozenset({"leads:workspace-inbox", "leads:workspace-new", "leads:workspace-detail"})
+_WORKSPACE_DAY_VIEWS = frozenset({"appointments:workspace-day", "appointments:workspace-reschedule"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +78,18 @@ def layout_urls() -> dict[str, str | None]:
     return urls
 
 
+def _view_name(request: HttpRequest) -> str:
+    match = getattr(request, "resolver_match", None)
+    return (match.view_name or "") if match else ""
+
+
+def _links(entries: list[tuple[str, str | None, bool]]) -> list[NavLink]:
+    return [NavLink(label=label, url=url, is_current=current) for label, url, current in entries if url]
+
+
 def navigation(request: HttpRequest, urls: dict[str, str | None]) -> list[NavLink]:
     """The main navigation for this visitor, with the section they are in marked as current."""
-    match = getattr(request, "resolver_match", None)
-    namespace = (match.namespace or "") if match else ""
-    view_name = (match.view_name or "") if match else ""
+    view_name = _view_name(request)
     user = getattr(request, "user", None)
     signed_in = bool(user is not None and user.is_authenticated)
 
@@ -74,31 +98,85 @@ def navigation(request: HttpRequest, urls: dict[str, str | None]) -> list[NavLin
         (
             pgettext("navigation", "Models"),
             f"{home}#models" if home is not None else None,
-            view_name in ("web:home", "catalog:model-detail", "catalog:configure"),
+            view_name in _MODEL_VIEWS,
         ),
-        (pgettext("navigation", "Dealers"), urls["dealers:finder"], namespace == "dealers"),
+        (
+            pgettext("navigation", "Test drive"),
+            urls["appointments:book-test-drive"],
+            view_name == "appointments:book-test-drive",
+        ),
+        (pgettext("navigation", "Dealers"), urls["dealers:finder"], view_name.startswith("dealers:")),
         (pgettext("navigation", "Compare"), urls["catalog:compare"], view_name == "catalog:compare"),
     ]
     if signed_in:
+        if user.is_consumer:
+            entries.append(
+                (
+                    pgettext("navigation", "My appointments"),
+                    urls["appointments:mine"],
+                    view_name in _MY_APPOINTMENT_VIEWS,
+                )
+            )
         entries.append(
             (pgettext("navigation", "Account"), urls["accounts:account"], view_name == "accounts:account")
         )
+        if user.is_staff or user.role == Role.OPS:
+            entries.append((pgettext("navigation", "Ops console"), urls["admin:index"], False))
     else:
         sign_in = urls["accounts:sign-in"]
         if sign_in is not None and view_name != "accounts:sign-in":
             # Bring the visitor back to the page they were on once they have signed in.
             sign_in = f"{sign_in}?{urlencode({'next': request.get_full_path()})}"
         entries.append((pgettext("navigation", "Sign in"), sign_in, view_name == "accounts:sign-in"))
-    if signed_in and user is not None and user.is_staff:
-        entries.append((pgettext("navigation", "Ops console"), urls["admin:index"], False))
-    return [NavLink(label=label, url=url, is_current=current) for label, url, current in entries if url]
+    return _links(entries)
+
+
+def workspace_navigation(request: HttpRequest, urls: dict[str, str | None]) -> list[NavLink]:
+    """The dealer workspace's links for a member of a dealer's staff; none for anyone else."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_dealer_staff:
+        return []
+    view_name = _view_name(request)
+    # Leads are the sales side's work: a service advisor would only meet a 403 there.
+    sells = is_lead_staff(user)
+    entries: list[tuple[str, str | None, bool]] = [
+        (
+            pgettext("navigation", "Leads"),
+            urls["leads:workspace-inbox"] if sells else None,
+            view_name in _LEAD_INBOX_VIEWS,
+        ),
+        (
+            pgettext("navigation", "Today's appointments"),
+            urls["appointments:workspace-day"],
+            view_name in _WORKSPACE_DAY_VIEWS,
+        ),
+        (
+            pgettext("navigation", "Check-in"),
+            urls["appointments:workspace-check-in"],
+            view_name == "appointments:workspace-check-in",
+        ),
+        (
+            pgettext("navigation", "KPIs"),
+            urls["leads:workspace-kpi"] if sells else None,
+            view_name == "leads:workspace-kpi",
+        ),
+    ]
+    return _links(entries)
 
 
 _CURRENT = mark_safe(' aria-current="page"')
 
 
+def _list_items(links: list[NavLink]) -> SafeString:
+    return format_html_join(
+        "",
+        '<li><a href="{}"{}>{}</a></li>',
+        ((link.url, _CURRENT if link.is_current else "", link.label) for link in links),
+    )
+
+
 class Navigation:
-    """The main navigation of one page, built on first use: HTMX fragments never pay for it.
+    """The navigation of one page, built on first use: HTMX fragments never pay for it.
 
     Rendered to HTML here rather than with template loops: the header and the footer both show it on
     every page, and the layout's cost is part of every page's (see bench/).
@@ -114,17 +192,18 @@ class Navigation:
 
     @cached_property
     def header_items(self) -> SafeString:
-        return format_html_join(
-            "",
-            '<li><a href="{}"{}>{}</a></li>',
-            ((link.url, _CURRENT if link.is_current else "", link.label) for link in self.links),
-        )
+        return _list_items(self.links)
 
     @cached_property
     def footer_items(self) -> SafeString:
         return format_html_join(
             "", '<li><a href="{}">{}</a></li>', ((link.url, link.label) for link in self.links)
         )
+
+    @cached_property
+    def workspace_items(self) -> SafeString:
+        """The workspace bar's items: empty, and the bar left out, for anyone not on a dealer's staff."""
+        return _list_items(workspace_navigation(self._request, self._urls))
 
 
 def site(request: HttpRequest) -> dict[str, Any]:

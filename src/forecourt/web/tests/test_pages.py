@@ -16,18 +16,35 @@ from django.utils import translation
 from forecourt.accounts.models import Role, User
 from forecourt.catalog import demo_data as catalog_demo
 from forecourt.catalog.selectors import models_for_home, trims_for_picker
+from forecourt.dealers.tests.factories import DealerFactory
 from forecourt.web import views
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("compiled_catalogues")]
 
-ENGLISH_NAV_LABELS = {"Models", "Dealers", "Compare", "Account", "Sign in", "Ops console"}
+ENGLISH_NAV_LABELS = {
+    "Models",
+    "Test drive",
+    "Dealers",
+    "Compare",
+    "My appointments",
+    "Account",
+    "Sign in",
+    "Ops console",
+}
 NAV = re.compile(r'<nav class="site-nav"[^>]*>(.*?)</nav>', re.S)
+WORKSPACE_NAV = re.compile(r'<nav class="workspace-nav"[^>]*>(.*?)</nav>', re.S)
 LINK = re.compile(r'<a href="([^"]*)"[^>]*>(.*?)</a>', re.S)
 
 
 @pytest.fixture
 def demo_catalogue() -> None:
     catalog_demo.seed(rng=random.Random(7))
+
+
+def workspace_links(html: str) -> list[tuple[str, str]]:
+    match = WORKSPACE_NAV.search(html)
+    assert match is not None, "the page has no workspace navigation"
+    return [(unescape(href), unescape(label).strip()) for href, label in LINK.findall(match.group(1))]
 
 
 def nav_links(html: str) -> list[tuple[str, str]]:
@@ -74,14 +91,14 @@ def test_home_speaks_english_when_the_language_cookie_says_so(client: Client, de
     html = client.get("/").content.decode()
 
     assert "Our models" in html
-    assert [label for _, label in nav_links(html)][:3] == ["Models", "Dealers", "Compare"]
+    assert [label for _, label in nav_links(html)] == ["Models", "Test drive", "Dealers", "Compare", "Sign in"]
 
 
 def test_chinese_home_has_no_english_navigation_label(client: Client, demo_catalogue: None) -> None:
     html = client.get("/").content.decode()
 
     labels = [label for _, label in nav_links(html)]
-    assert labels == ["车型", "门店", "对比", "登录"]
+    assert labels == ["车型", "预约试驾", "门店", "对比", "登录"]
     assert not ENGLISH_NAV_LABELS & set(labels)
 
 
@@ -90,6 +107,7 @@ def test_navigation_links_to_each_section(client: Client) -> None:
 
     assert links == [
         ("/#models", "车型"),
+        (reverse("appointments:book-test-drive"), "预约试驾"),
         (reverse("dealers:finder"), "门店"),
         (reverse("catalog:compare"), "对比"),
         (reverse("accounts:sign-in") + "?next=%2F%3Ffrom%3Dtest", "登录"),
@@ -109,12 +127,70 @@ def test_signed_in_staff_see_their_account_and_the_ops_console(client: Client) -
     assert "登录" not in [label for _, label in links]
 
 
-def test_signed_in_consumer_sees_no_ops_console(client: Client) -> None:
+def test_signed_in_consumer_sees_their_appointments_and_no_ops_console(client: Client) -> None:
     client.force_login(User.objects.create_user(username="li-lei", role=Role.CONSUMER))
+
+    html = client.get("/").content.decode()
+
+    assert nav_links(html) == [
+        ("/#models", "车型"),
+        ("/test-drive/", "预约试驾"),
+        ("/dealers/", "门店"),
+        ("/compare/", "对比"),
+        ("/appointments/mine/", "我的预约"),
+        ("/account/", "我的"),
+    ]
+    assert "workspace-nav" not in html
+
+
+def test_ops_without_admin_rights_still_see_the_ops_console_link(client: Client) -> None:
+    client.force_login(User.objects.create_user(username="ops-bo", role=Role.OPS))
 
     links = nav_links(client.get("/").content.decode())
 
-    assert [label for _, label in links] == ["车型", "门店", "对比", "我的"]
+    assert [label for _, label in links] == ["车型", "预约试驾", "门店", "对比", "我的", "运营后台"]
+
+
+def test_anonymous_visitor_sees_no_workspace(client: Client) -> None:
+    html = client.get("/test-drive/").content.decode()
+
+    assert WORKSPACE_NAV.search(html) is None
+    assert ("/test-drive/", "预约试驾") in nav_links(html)
+    assert 'href="/test-drive/" aria-current="page"' in html
+
+
+def test_sales_staff_get_the_workspace_bar_with_the_current_page_marked(client: Client) -> None:
+    advisor = User.objects.create_user(
+        username="wang-fang", role=Role.SALES_ADVISOR, dealer=DealerFactory.create()
+    )
+    client.force_login(advisor)
+
+    html = client.get("/workspace/check-in/").content.decode()
+
+    assert workspace_links(html) == [
+        ("/workspace/leads/", "线索"),
+        ("/workspace/appointments/", "今日预约"),
+        ("/workspace/check-in/", "签到"),
+        ("/workspace/kpi/", "指标"),
+    ]
+    assert '<a href="/workspace/check-in/" aria-current="page">签到</a>' in html
+    assert "工作台" in html
+    # Staff are not shown the consumer's own appointment list.
+    assert [label for _, label in nav_links(html)] == ["车型", "预约试驾", "门店", "对比", "我的"]
+
+
+def test_service_advisors_get_appointments_but_no_lead_links(client: Client) -> None:
+    service = User.objects.create_user(
+        username="liu-yang", role=Role.SERVICE_ADVISOR, dealer=DealerFactory.create()
+    )
+    client.force_login(service)
+
+    html = client.get("/").content.decode()
+
+    assert workspace_links(html) == [
+        ("/workspace/appointments/", "今日预约"),
+        ("/workspace/check-in/", "签到"),
+    ]
 
 
 def test_switching_to_english_keeps_the_visitor_on_the_same_page(
