@@ -106,3 +106,14 @@ def test_the_live_sqlite_connection_is_in_wal_mode():
 def test_production_hashes_passwords_with_argon2(load_settings):
     hashers = load_settings(DJANGO_SECRET_KEY="s" * 50)["PASSWORD_HASHERS"]
     assert hashers[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_every_roles_start_page_and_model_page_include_exists():
+    from django.conf import settings
+    from django.template.loader import get_template
+    from django.urls import reverse
+
+    assert all(reverse(name).startswith("/") for name in settings.ROLE_HOME_URLS.values())
+    assert [get_template(name).origin.template_name for name in settings.MODEL_PAGE_INCLUDES] == [
+        "leads/_inquiry_form.html"
+    ]

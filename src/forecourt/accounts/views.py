@@ -33,13 +33,22 @@ OUTBOX_LIMIT = 50
 _SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def _next_url(request: HttpRequest) -> str:
+def _requested_next(request: HttpRequest) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
-    return reverse(settings.LOGIN_REDIRECT_URL)
+    return ""
+
+
+def _next_url(request: HttpRequest, user: Any = None) -> str:
+    """Where to go after signing in: the page asked for, else the person's own start page by role."""
+    requested = _requested_next(request)
+    if requested:
+        return requested
+    role_home = settings.ROLE_HOME_URLS.get(getattr(user, "role", ""), "")
+    return reverse(role_home or settings.LOGIN_REDIRECT_URL)
 
 
 def _error_field(error: DomainError, default: str) -> str:
@@ -52,7 +61,7 @@ def _error_field(error: DomainError, default: str) -> str:
 def _sign_in_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     version = consent_current_version(ConsentPurpose.ACCOUNT_TERMS)
     context = {
-        "next": _next_url(request),
+        "next": _requested_next(request),
         "terms_version": version,
         "terms_text": consent_text(ConsentPurpose.ACCOUNT_TERMS, version),
         "code_valid_minutes": SmsCode.VALID_SECONDS // 60,
@@ -68,7 +77,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if method not in ("sms", "password"):
         method = "sms"
     if request.method == "GET" and request.user.is_authenticated:
-        return redirect(_next_url(request))
+        return redirect(_next_url(request, request.user))
     sms_form = SmsSignInForm(request.POST if request.method == "POST" and method == "sms" else None)
     password_form = PasswordSignInForm(
         request.POST if request.method == "POST" and method == "password" else None
@@ -85,7 +94,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             password_form.add_error(None, error.message)
         else:
             login(request, user, backend=_SESSION_BACKEND)
-            return HttpResponseRedirect(_next_url(request))
+            return HttpResponseRedirect(_next_url(request, user))
     elif request.method == "POST" and method == "sms" and sms_form.is_valid():
         phone = sms_form.cleaned_data["phone"]
         if request.POST.get("action") == "send-code":
@@ -109,7 +118,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             else:
                 login(request, user, backend=_SESSION_BACKEND)
                 messages.success(request, _("You are signed in."))
-                return HttpResponseRedirect(_next_url(request))
+                return HttpResponseRedirect(_next_url(request, user))
     context = _sign_in_context(
         request,
         method=method,

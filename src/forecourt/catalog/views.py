@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -134,7 +135,8 @@ def model_detail(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404(error.message) from error
     # The page body holds nothing personal, so it is rendered once per model, language and price list.
     body = catalog_memo(("model-page", code, get_language()), lambda: _model_body(detail))
-    return render(request, "catalog/model_detail.html", {"model": detail.model, "body": body})
+    context = {"model": detail.model, "body": body, "page_includes": settings.MODEL_PAGE_INCLUDES}
+    return render(request, "catalog/model_detail.html", context)
 
 
 def _model_body(detail: selectors.ModelDetail) -> str:

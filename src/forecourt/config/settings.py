@@ -118,6 +118,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:sign-in"
 LOGIN_REDIRECT_URL = "web:home"
+# Where each role lands after signing in when no page was asked for (URL names; accounts cannot import them).
+ROLE_HOME_URLS = {
+    "dealer_manager": "leads:workspace-inbox",
+    "sales_advisor": "leads:workspace-inbox",
+    "service_advisor": "appointments:workspace-day",
+    "ops": "admin:index",
+}
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -154,6 +161,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Templates of higher layers shown on the catalogue's model page (the catalogue cannot name them itself).
+MODEL_PAGE_INCLUDES = ["leads/_inquiry_form.html"]
+
 # Anonymous pages with nothing personal (home, model pages) are rendered once per this many seconds.
 PAGE_CACHE_SECONDS = env_int("FORECOURT_PAGE_CACHE_SECONDS", 5)
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)

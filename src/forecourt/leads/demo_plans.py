@@ -314,9 +314,14 @@ def plan_fresh_for_first_dealer(
     minutes = policy.first_contact_business_minutes
     plans = []
     for index in range(FRESH_AT_FIRST_DEALER):
-        person = rng.choice([p for p in people if p.pk in sharing_ids])
-        model = rng.choice(models)
-        if (person.pk, model.pk) in pairs:
+        # One open lead per person and model: draw again until the pair is new, so the demo dealer
+        # always gets all its fresh inquiries whatever the random draw.
+        candidates = [p for p in people if p.pk in sharing_ids]
+        for _attempt in range(200):
+            person, model = rng.choice(candidates), rng.choice(models)
+            if (person.pk, model.pk) not in pairs:
+                break
+        else:
             continue
         pairs.add((person.pk, model.pk))
         source = rng.choices(SOURCES[:5], weights=[s.weight for s in SOURCES[:5]])[0]

@@ -90,7 +90,7 @@ def _links(entries: list[tuple[str, str | None, bool]]) -> list[NavLink]:
 def navigation(request: HttpRequest, urls: dict[str, str | None]) -> list[NavLink]:
     """The main navigation for this visitor, with the section they are in marked as current."""
     view_name = _view_name(request)
-    user = getattr(request, "user", None)
+    user: Any = getattr(request, "user", None)
     signed_in = bool(user is not None and user.is_authenticated)
 
     home = urls["web:home"]
@@ -133,7 +133,7 @@ def navigation(request: HttpRequest, urls: dict[str, str | None]) -> list[NavLin
 
 def workspace_navigation(request: HttpRequest, urls: dict[str, str | None]) -> list[NavLink]:
     """The dealer workspace's links for a member of a dealer's staff; none for anyone else."""
-    user = getattr(request, "user", None)
+    user: Any = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_dealer_staff:
         return []
     view_name = _view_name(request)
@@ -146,7 +146,7 @@ def workspace_navigation(request: HttpRequest, urls: dict[str, str | None]) -> l
             view_name in _LEAD_INBOX_VIEWS,
         ),
         (
-            pgettext("navigation", "Today's appointments"),
+            pgettext("navigation", "Appointments"),
             urls["appointments:workspace-day"],
             view_name in _WORKSPACE_DAY_VIEWS,
         ),

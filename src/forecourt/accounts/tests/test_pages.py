@@ -93,6 +93,24 @@ def test_staff_sign_in_with_a_password(client, sales_advisor):
     assert client.get("/api/v1/me").json()["role"] == "sales_advisor"
 
 
+def test_staff_without_next_land_on_their_roles_start_page(client, sales_advisor, settings):
+    settings.ROLE_HOME_URLS = {"sales_advisor": "accounts:account"}
+    response = client.post(
+        "/account/sign-in/",
+        {"method": "password", "username": "sales-wang", "password": STAFF_PASSWORD, "next": ""},
+    )
+    assert (response.status_code, response["Location"]) == (302, "/account/")
+
+
+def test_a_requested_page_wins_over_the_roles_start_page(client, sales_advisor, settings):
+    settings.ROLE_HOME_URLS = {"sales_advisor": "accounts:account"}
+    response = client.post(
+        "/account/sign-in/",
+        {"method": "password", "username": "sales-wang", "password": STAFF_PASSWORD, "next": "/dealers/"},
+    )
+    assert (response.status_code, response["Location"]) == (302, "/dealers/")
+
+
 def test_a_wrong_password_shows_the_error(client, sales_advisor):
     response = client.post(
         "/account/sign-in/", {"method": "password", "username": "sales-wang", "password": "nope-nope-nope"}

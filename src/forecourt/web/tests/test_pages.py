@@ -91,7 +91,8 @@ def test_home_speaks_english_when_the_language_cookie_says_so(client: Client, de
     html = client.get("/").content.decode()
 
     assert "Our models" in html
-    assert [label for _, label in nav_links(html)] == ["Models", "Test drive", "Dealers", "Compare", "Sign in"]
+    labels = [label for _, label in nav_links(html)]
+    assert labels == ["Models", "Test drive", "Dealers", "Compare", "Sign in"]
 
 
 def test_chinese_home_has_no_english_navigation_label(client: Client, demo_catalogue: None) -> None:

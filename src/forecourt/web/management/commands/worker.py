@@ -12,17 +12,24 @@ from forecourt.core.logging import log_context
 
 logger = logging.getLogger(__name__)
 
+# Each app's sweeper: event redelivery and key purge (core), SLA escalations and re-routes (leads),
+# reminders and no-shows (appointments).
+SWEEPS = ("sweep", "leads_sweep", "appointments_sweep")
+
 
 def _sweep_periodically(every_seconds: float, stopped: threading.Event) -> None:
     while not stopped.wait(every_seconds):
         close_old_connections()
-        try:
-            call_command("sweep", verbosity=0)
-        except Exception:
-            # The sweeper only tidies up; a failed round is retried at the next one.
-            logger.exception("sweep failed", extra=log_context(every_seconds=every_seconds))
-        finally:
-            connection.close()
+        for command in SWEEPS:
+            try:
+                call_command(command, verbosity=0)
+            except Exception:
+                # Sweepers only act on what reads already show (deadlines are evaluated when read);
+                # a failed round is retried at the next one.
+                logger.exception(
+                    "sweep failed", extra=log_context(command=command, every_seconds=every_seconds)
+                )
+        connection.close()
 
 
 class Command(BaseCommand):
