@@ -251,7 +251,8 @@ def _sign_in_with_password(page: Page, base: str, username: str) -> None:
     page.fill("#username", username)
     page.fill("#password", STAFF_PASSWORD)
     page.click("#sign-in-password")
-    page.wait_for_url(f"{base}/")
+    # Sales staff and managers start in their lead inbox.
+    page.wait_for_url(f"{base}/workspace/leads/")
 
 
 def _kpis(page: Page) -> dict[str, str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from forecourt.core import clock
 from forecourt.leads.models import Channel, ContactOutcome, DefeatReason, LeadStatus
@@ -23,8 +24,8 @@ class InquiryForm(forms.Form):
 
     model = forms.SlugField(max_length=40, widget=forms.HiddenInput)
     channel = forms.ChoiceField(choices=INQUIRY_CHANNELS, widget=forms.HiddenInput)
-    name = forms.CharField(label=_("Your name"), max_length=60)
-    phone = forms.CharField(label=_("Mobile number"), max_length=32)
+    name = forms.CharField(label=pgettext_lazy("lead form", "Your name"), max_length=60)
+    phone = forms.CharField(label=pgettext_lazy("lead form", "Mobile number"), max_length=32)
     city = forms.SlugField(label=_("City"), max_length=40)
     question = forms.CharField(
         label=_("Your question"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -88,7 +89,7 @@ class AssignForm(forms.Form):
 
 class StaffEntryForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60)
-    phone = forms.CharField(label=_("Mobile number"), max_length=32)
+    phone = forms.CharField(label=pgettext_lazy("lead form", "Mobile number"), max_length=32)
     model = forms.SlugField(label=_("Model"), max_length=40)
     channel = forms.ChoiceField(
         label=_("How they came"),
@@ -116,8 +117,16 @@ class InboxFilterForm(forms.Form):
 
 
 class KpiPeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=pgettext_lazy("kpi period", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.DateField(
+        label=pgettext_lazy("kpi period", "To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     dealer = forms.CharField(label=_("Dealer"), max_length=32, required=False)
 
     def period(self) -> tuple[date, date]:

@@ -5,10 +5,33 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
+
 from forecourt.core.clock import SHANGHAI
 from forecourt.leads.access import is_ops, lead_may_reveal_phone
 from forecourt.leads.models import DefeatReview, Lead
 from forecourt.leads.selectors import defeat_review_pending_for, sla_policy_current
+
+# Human names of the source sites leads arrive from (the codes stay as they are in the API).
+SOURCE_SITE_LABELS: dict[str, Promise] = {
+    "official_site": pgettext_lazy("source site", "Official website"),
+    "autohome": pgettext_lazy("source site", "Autohome"),
+    "dongchedi": pgettext_lazy("source site", "Dongchedi"),
+    "yiche": pgettext_lazy("source site", "Yiche"),
+    "douyin": pgettext_lazy("source site", "Douyin live"),
+    "kuaishou": pgettext_lazy("source site", "Kuaishou"),
+    "xiaohongshu": pgettext_lazy("source site", "Xiaohongshu"),
+    "wechat": pgettext_lazy("source site", "WeChat"),
+    "wechat_channels": pgettext_lazy("source site", "WeChat Channels"),
+    "wechat_mini_program": pgettext_lazy("source site", "WeChat mini program"),
+}
+
+
+def source_site_label(code: str) -> str:
+    """The source site's name in the active language; an unknown site shows its code."""
+    label = SOURCE_SITE_LABELS.get(code)
+    return str(label) if label is not None else code
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -439,6 +439,8 @@ def inquiry(request: HttpRequest) -> HttpResponse:
     else:
         error = _("Check your name, mobile number and city.")
     context = {
+        # `model` is what the form gets on a model page (see MODEL_PAGE_INCLUDES); give it here too.
+        "model": model,
         "inquiry_model": model,
         "inquiry_channel": form.data.get("channel", "web_price_inquiry"),
         "form": form,

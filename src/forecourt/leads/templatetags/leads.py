@@ -7,6 +7,7 @@ from django.utils.functional import Promise
 from forecourt.accounts.consent_texts import consent_current_version, consent_text
 from forecourt.accounts.models import ConsentPurpose
 from forecourt.dealers.models import City
+from forecourt.leads.presenters import source_site_label as _source_site_label
 
 register = template.Library()
 
@@ -32,3 +33,9 @@ def inquiry_utm(context: template.Context) -> dict[str, str]:
     request = context.get("request")
     query = request.GET if request is not None else {}
     return {key: str(query.get(key, ""))[:200] for key in UTM_KEYS if query.get(key)}
+
+
+@register.filter
+def source_site_label(code: str | None) -> str:
+    """`{{ lead.first_source_site|source_site_label }}`: 汽车之家 rather than `autohome`."""
+    return _source_site_label(code or "")
