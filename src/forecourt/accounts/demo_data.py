@@ -13,9 +13,9 @@ from django.db import transaction
 from forecourt.accounts.models import Consent, ConsentMethod, ConsentPurpose, Role, User
 from forecourt.accounts.services import consent_grant, consumer_get_or_create_by_phone
 from forecourt.core.clock import now
+from forecourt.core.demo_people import DEMO_CONSUMER_PHONE, demo_mobile, demo_name
 
 DEMO_PASSWORD = "forecourt-demo"
-DEMO_CONSUMER_PHONE = "13800138000"
 
 # (role label, login, how to sign in): printed by `forecourt demo` and listed in the README.
 DEMO_LOGINS: list[tuple[str, str, str]] = [
@@ -40,83 +40,12 @@ _DEALER_LOGINS = [
     ("demo-service", Role.SERVICE_ADVISOR, "服务顾问 陈磊"),
 ]
 
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
-_GIVEN = [
-    "伟",
-    "芳",
-    "娜",
-    "敏",
-    "静",
-    "磊",
-    "洋",
-    "艳",
-    "勇",
-    "军",
-    "杰",
-    "娟",
-    "涛",
-    "明",
-    "超",
-    "秀英",
-    "霞",
-    "平",
-    "刚",
-    "桂英",
-    "浩然",
-    "子涵",
-    "欣怡",
-    "梓轩",
-    "一诺",
-    "雨桐",
-    "宇航",
-    "思远",
-    "嘉怡",
-    "晨曦",
-]
 # Real mainland mobile prefixes (China Mobile, Unicom, Telecom).
-_PREFIXES = [
-    "134",
-    "135",
-    "136",
-    "137",
-    "139",
-    "147",
-    "150",
-    "151",
-    "152",
-    "157",
-    "158",
-    "159",
-    "178",
-    "182",
-    "183",
-    "187",
-    "188",
-    "198",
-    "130",
-    "131",
-    "132",
-    "155",
-    "156",
-    "166",
-    "175",
-    "176",
-    "185",
-    "186",
-    "133",
-    "153",
-    "173",
-    "177",
-    "180",
-    "181",
-    "189",
-    "199",
-]
 EXTRA_CONSUMERS = 40
 
 
 def _name(rng: random.Random) -> str:
-    return rng.choice(_SURNAMES) + rng.choice(_GIVEN)
+    return demo_name(rng)
 
 
 def _login(
@@ -161,7 +90,7 @@ def seed(*, rng: random.Random) -> None:
 
         seen = {DEMO_CONSUMER_PHONE}
         while len(seen) < EXTRA_CONSUMERS + 1:
-            phone = rng.choice(_PREFIXES) + f"{rng.randrange(10**8):08d}"
+            phone = demo_mobile(rng)
             if phone in seen:
                 continue
             seen.add(phone)

@@ -28,6 +28,7 @@ from forecourt.appointments.models import (
     TestDriveLog,
 )
 from forecourt.core import clock
+from forecourt.core.demo_people import demo_mobile, demo_name
 from forecourt.core.identifiers import public_id, short_code
 
 DAYS_BACK = 30
@@ -35,49 +36,16 @@ DAYS_AHEAD = 7
 OTHER_DEALERS = 45
 CONSUMERS = 160
 
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
-_GIVEN = [
-    "伟",
-    "芳",
-    "娜",
-    "敏",
-    "静",
-    "磊",
-    "洋",
-    "艳",
-    "勇",
-    "军",
-    "杰",
-    "娟",
-    "涛",
-    "明",
-    "超",
-    "霞",
-    "浩然",
-    "子涵",
-    "欣怡",
-    "梓轩",
-    "一诺",
-    "雨桐",
-    "宇航",
-    "思远",
-    "嘉怡",
-    "晨曦",
-    "建华",
-    "丽娟",
-]
-_PREFIXES = ["135", "136", "137", "138", "139", "150", "151", "158", "177", "186", "187", "188", "189", "199"]
-
 
 def _people(rng: random.Random) -> list[User]:
     people = list(User.objects.filter(role=Role.CONSUMER).exclude(phone_encrypted="")[:60])
     seen: set[str] = set()
     while len(people) < CONSUMERS:
-        phone = rng.choice(_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        phone = demo_mobile(rng)
         if phone in seen:
             continue
         seen.add(phone)
-        name = rng.choice(_SURNAMES) + rng.choice(_GIVEN)
+        name = demo_name(rng)
         people.append(consumer_get_or_create_by_phone(phone=phone, display_name=name))
     return people
 

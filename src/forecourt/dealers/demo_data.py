@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from forecourt.core.demo_people import demo_name
 from forecourt.dealers.geo import destination_point
 from forecourt.dealers.models import City, Dealer
 
@@ -198,108 +199,6 @@ _ROADS = (
     "花园路",
     "文化路",
 )
-_SURNAMES = (
-    "王",
-    "李",
-    "张",
-    "刘",
-    "陈",
-    "杨",
-    "黄",
-    "赵",
-    "吴",
-    "周",
-    "徐",
-    "孙",
-    "马",
-    "朱",
-    "胡",
-    "郭",
-    "何",
-    "高",
-    "林",
-    "罗",
-    "郑",
-    "梁",
-    "谢",
-    "宋",
-    "唐",
-    "许",
-    "韩",
-    "冯",
-    "邓",
-    "曹",
-    "彭",
-    "曾",
-    "肖",
-    "田",
-    "董",
-    "袁",
-    "潘",
-    "蒋",
-    "蔡",
-    "余",
-    "杜",
-    "叶",
-    "程",
-    "苏",
-    "魏",
-    "吕",
-    "丁",
-    "沈",
-    "姚",
-    "卢",
-    "陆",
-    "欧阳",
-    "司马",
-)
-_GIVEN_NAMES = (
-    "伟",
-    "芳",
-    "娜",
-    "敏",
-    "静",
-    "丽",
-    "强",
-    "磊",
-    "军",
-    "洋",
-    "勇",
-    "艳",
-    "杰",
-    "娟",
-    "涛",
-    "明",
-    "超",
-    "霞",
-    "平",
-    "刚",
-    "秀英",
-    "桂英",
-    "晨",
-    "浩然",
-    "子涵",
-    "欣怡",
-    "梓轩",
-    "雨桐",
-    "思远",
-    "佳怡",
-    "俊杰",
-    "志强",
-    "建华",
-    "文博",
-    "嘉欣",
-    "晓东",
-    "海燕",
-    "春梅",
-    "宇航",
-    "一鸣",
-    "晓婷",
-    "宏伟",
-    "丽华",
-    "国庆",
-    "淑芬",
-)
 
 _ALL_WEEK_4S_SHORT = {day: ["08:30", "18:30"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 _ALL_WEEK_4S_LONG = {day: ["09:00", "21:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -339,7 +238,7 @@ def _landline(rng: random.Random, area_code: str) -> str:
 
 
 def _person_name(rng: random.Random) -> str:
-    return rng.choice(_SURNAMES) + rng.choice(_GIVEN_NAMES)
+    return demo_name(rng)
 
 
 def _street_address(rng: random.Random, seed: _CitySeed, district: str) -> str:

@@ -24,15 +24,14 @@ from django.utils.translation import gettext as _
 from forecourt.accounts.consent_texts import consent_current_version
 from forecourt.accounts.models import Consent, ConsentMethod, ConsentPurpose, Role, User, user_public_id
 from forecourt.core import clock
+from forecourt.core.demo_people import demo_name
 from forecourt.core.models import Event
 from forecourt.core.phones import protect_phone
 from forecourt.leads.demo_plans import (
     DAYS,
     FRESH_AT_FIRST_DEALER,
-    GIVEN_NAMES,
     QUESTIONS,
     SOURCES,
-    SURNAMES,
     LeadPlan,
     close_stale,
     demo_phone,
@@ -134,7 +133,7 @@ def _people(rng: random.Random, count: int, now: datetime) -> list[User]:
             public_id=identifier,
             username=identifier,
             role=Role.CONSUMER,
-            display_name=rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES),
+            display_name=demo_name(rng),
             phone_hash=digest,
             phone_encrypted=encrypted,
             date_joined=now - timedelta(days=rng.randint(1, 2 * DAYS)),

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from forecourt.accounts.models import User
+from forecourt.core.demo_people import demo_mobile
 from forecourt.leads.business_hours import add_business_minutes
 from forecourt.leads.models import (
     Channel,
@@ -27,82 +28,6 @@ FIRST_DEALER_SHARE = 0.06
 # Open leads a dealer holds after seeding, as a share of its capacity: routing must still have room.
 OPEN_LOAD_TARGET = 0.7
 FRESH_AT_FIRST_DEALER = 8
-
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
-)
-GIVEN_NAMES = [
-    "伟",
-    "芳",
-    "娜",
-    "敏",
-    "静",
-    "磊",
-    "洋",
-    "艳",
-    "勇",
-    "军",
-    "杰",
-    "娟",
-    "涛",
-    "明",
-    "超",
-    "霞",
-    "平",
-    "刚",
-    "浩然",
-    "子涵",
-    "欣怡",
-    "梓轩",
-    "一诺",
-    "雨桐",
-    "宇航",
-    "思远",
-    "嘉怡",
-    "晨曦",
-    "建华",
-    "丽华",
-    "志强",
-    "海燕",
-]
-PREFIXES = [
-    "134",
-    "135",
-    "136",
-    "137",
-    "138",
-    "139",
-    "150",
-    "151",
-    "152",
-    "157",
-    "158",
-    "159",
-    "178",
-    "182",
-    "183",
-    "187",
-    "188",
-    "198",
-    "130",
-    "131",
-    "132",
-    "155",
-    "156",
-    "166",
-    "175",
-    "176",
-    "185",
-    "186",
-    "133",
-    "153",
-    "173",
-    "177",
-    "180",
-    "181",
-    "189",
-    "199",
-]
 
 
 @dataclass(frozen=True)
@@ -196,11 +121,8 @@ class LeadPlan:
 
 
 def demo_phone(rng: random.Random) -> str:
-    # Never the demo consumer's number (13800138000): that person signs in and has no demo leads.
-    while True:
-        phone = rng.choice(PREFIXES) + f"{rng.randrange(10**8):08d}"
-        if phone != "13800138000":
-            return phone
+    # Never the demo consumer's number: that person signs in and has no demo leads.
+    return demo_mobile(rng)
 
 
 def inquiry_moment(rng: random.Random, now: datetime, tz: Any) -> datetime:
