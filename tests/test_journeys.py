@@ -75,6 +75,12 @@ def _main_nav(page: Page) -> Locator:
     return page.locator("nav.site-nav")
 
 
+def _htmx_ready(page: Page) -> None:
+    """Wait until htmx (loaded with `defer`) has started, so a change event right away is not lost."""
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+
+
 def _workspace_nav(page: Page) -> Locator:
     return page.locator("nav.workspace-nav")
 
@@ -141,6 +147,7 @@ def test_a_newcomer_signs_in_by_text_configures_saves_and_shares_a_car(
     _main_nav(page).get_by_role("link", name="车型").click()
     page.locator('.model-card[data-model="xinglan"] a[href^="/configure/"]').click()
     page.wait_for_url(re.compile(r"/configure/[\w-]+/$"))
+    _htmx_ready(page)
     trim_code = page.url.rstrip("/").rsplit("/", 1)[1]
     total = page.locator("#total")
     starting_codes = page.eval_on_selector_all(
@@ -205,6 +212,8 @@ def test_a_visitor_finds_the_nearest_store_in_a_city_and_goes_to_book_there(
 
     page.goto(base)
     _main_nav(page).get_by_role("link", name="门店").click()
+    page.wait_for_url(f"{base}/dealers/")
+    _htmx_ready(page)
     page.select_option("#city", "hangzhou")
 
     results = page.locator("#dealer-results .dealer-result")
@@ -273,6 +282,7 @@ def test_a_test_drive_booked_on_a_phone_is_claimed_called_checked_in_and_counted
         consumer = phone_viewport_page
         consumer.goto(base)
         _main_nav(consumer).get_by_role("link", name="预约试驾").click()
+        _htmx_ready(consumer)
         consumer.select_option("#city", "shanghai")
         expect(consumer.locator(f'#dealer option[value="{store.public_id}"]')).to_have_count(1)
         consumer.select_option("#dealer", store.public_id)
