@@ -35,36 +35,6 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR / "src"))
 
 BARE_TABLE = "bench_bare_lead"
-_PREFIXES = [
-    "134",
-    "135",
-    "136",
-    "137",
-    "139",
-    "150",
-    "151",
-    "152",
-    "157",
-    "158",
-    "159",
-    "182",
-    "183",
-    "187",
-    "188",
-    "130",
-    "131",
-    "132",
-    "155",
-    "156",
-    "185",
-    "186",
-    "133",
-    "153",
-    "177",
-    "180",
-    "181",
-    "189",
-]
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -156,6 +126,7 @@ def size_capacity(count: int) -> int:
 
 def inquiries(count: int, seed: int) -> list[dict[str, Any]]:
     from forecourt.catalog.models import VehicleModel
+    from forecourt.core.demo_people import demo_mobile
     from forecourt.dealers.models import Dealer
 
     rng = random.Random(seed)
@@ -168,7 +139,7 @@ def inquiries(count: int, seed: int) -> list[dict[str, Any]]:
     phones: set[str] = set()
     rows: list[dict[str, Any]] = []
     while len(rows) < count:
-        phone = rng.choice(_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        phone = demo_mobile(rng)
         if phone in phones:
             continue
         phones.add(phone)

@@ -167,6 +167,21 @@ def _lock_person(user: User) -> None:
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
 
 
+def _consent_change_record(
+    name: str, *, user: User, actor: Any, details: dict[str, Any], ip_address: str | None
+) -> None:
+    # A consent change is both a domain event (leads react to a withdrawal) and an audited act (PIPL).
+    event_record(name, subject_type="user", subject_id=user.public_id, actor=actor or user, payload=details)
+    audit_record(
+        actor=actor or user,
+        action=name,
+        object_type="user",
+        object_id=user.public_id,
+        details=details,
+        ip_address=ip_address,
+    )
+
+
 def consent_grant(
     *,
     user: User,
@@ -212,20 +227,8 @@ def consent_grant(
             ip_address=ip_address,
         )
         details = {"purpose": purpose, "text_version": version, "method": method}
-        event_record(
-            "consent.granted",
-            subject_type="user",
-            subject_id=user.public_id,
-            actor=actor or user,
-            payload=details,
-        )
-        audit_record(
-            actor=actor or user,
-            action="consent.granted",
-            object_type="user",
-            object_id=user.public_id,
-            details=details,
-            ip_address=ip_address,
+        _consent_change_record(
+            "consent.granted", user=user, actor=actor, details=details, ip_address=ip_address
         )
     return consent
 
@@ -252,20 +255,8 @@ def consent_withdraw(
         latest.withdrawal_ip_address = ip_address
         latest.save(update_fields=["withdrawn_at", "withdrawal_method", "withdrawal_ip_address"])
         details = {"purpose": purpose, "text_version": latest.text_version, "method": method}
-        event_record(
-            "consent.withdrawn",
-            subject_type="user",
-            subject_id=user.public_id,
-            actor=actor or user,
-            payload=details,
-        )
-        audit_record(
-            actor=actor or user,
-            action="consent.withdrawn",
-            object_type="user",
-            object_id=user.public_id,
-            details=details,
-            ip_address=ip_address,
+        _consent_change_record(
+            "consent.withdrawn", user=user, actor=actor, details=details, ip_address=ip_address
         )
     return latest
 

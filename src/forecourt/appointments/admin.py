@@ -1,11 +1,9 @@
 """Ops console views of slots and appointments: read-mostly; changes go through the services."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from forecourt.appointments.models import Appointment, Slot, SlotTemplate, TestDriveLog
+from forecourt.core.admin import ReadOnlyAdmin
 
 
 @admin.register(SlotTemplate)
@@ -13,18 +11,6 @@ class SlotTemplateAdmin(admin.ModelAdmin):
     list_display = ["dealer", "kind", "slot_minutes", "capacity"]
     list_filter = ["kind"]
     autocomplete_fields = ["dealer"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    # Counters and statuses move only through the services (conditional updates, events).
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Slot)

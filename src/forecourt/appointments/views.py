@@ -132,6 +132,20 @@ def kind_urls(kind: str) -> dict[str, str]:
     }
 
 
+def reschedule_form_context(appointment: Appointment, data: Any, error: str) -> dict[str, Any]:
+    """The reschedule form, for the consumer and the dealer alike: the day shown and its free slots."""
+    day = parse_date(data.get("date") or appointment.slot.start.astimezone(clock.SHANGHAI).date().isoformat())
+    first, last = booking_dates()
+    return {
+        "appointment": appointment,
+        "error": error,
+        "date_min": first.isoformat(),
+        "date_max": last.isoformat(),
+        "kind": appointment.kind,
+        **slot_context(appointment.kind, appointment.dealer.public_id, day),
+    }
+
+
 def slot_context(kind: str, dealer_id: str, day: date, chosen: str = "") -> dict[str, Any]:
     return {
         **kind_urls(kind),
@@ -304,14 +318,5 @@ def reschedule(request: HttpRequest, public_id: str) -> HttpResponse:
             return redirect("appointments:detail", public_id=public_id)
         except DomainError as failure:
             error, status = error_message(failure), failure.status
-    day = parse_date(data.get("date") or appointment.slot.start.astimezone(clock.SHANGHAI).date().isoformat())
-    first, last = booking_dates()
-    context = {
-        "appointment": appointment,
-        "error": error,
-        "date_min": first.isoformat(),
-        "date_max": last.isoformat(),
-        "kind": appointment.kind,
-        **slot_context(appointment.kind, appointment.dealer.public_id, day),
-    }
+    context = reschedule_form_context(appointment, data, error)
     return render(request, "appointments/reschedule.html", context, status=status)

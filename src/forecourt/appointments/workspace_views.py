@@ -31,8 +31,7 @@ from forecourt.appointments.services import (
     test_drive_finish,
     test_drive_start,
 )
-from forecourt.appointments.slot_rules import booking_dates
-from forecourt.appointments.views import error_message, parse_date, parse_start, slot_context
+from forecourt.appointments.views import error_message, parse_date, parse_start, reschedule_form_context
 from forecourt.core import clock
 from forecourt.core.errors import DomainError, NotFound
 
@@ -180,18 +179,9 @@ def reschedule(request: HttpRequest, public_id: str) -> HttpResponse:
             return redirect(_day_url(moved.slot.start.astimezone(clock.SHANGHAI).date()))
         except DomainError as failure:
             error, status = error_message(failure), failure.status
-    shown = parse_date(
-        data.get("date") or appointment.slot.start.astimezone(clock.SHANGHAI).date().isoformat()
-    )
-    first, last = booking_dates()
     context = {
-        "appointment": appointment,
-        "error": error,
-        "date_min": first.isoformat(),
-        "date_max": last.isoformat(),
-        "kind": appointment.kind,
+        **reschedule_form_context(appointment, data, error),
         "form_action": reverse("appointments:workspace-reschedule", args=[appointment.public_id]),
         "back_url": _day_url(appointment.slot.start.astimezone(clock.SHANGHAI).date()),
-        **slot_context(appointment.kind, appointment.dealer.public_id, shown),
     }
     return render(request, "appointments/reschedule.html", context, status=status)

@@ -7,6 +7,8 @@ from forecourt.core.models import AuditEntry, Event, EventDelivery
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """For rows that change only through services (logs, counters, statuses): the console only shows them."""
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
