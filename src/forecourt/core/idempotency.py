@@ -28,8 +28,9 @@ def idempotent_call(
 ) -> tuple[int, Any]:
     """Run `perform` once per (scope, key); a repeat with the same body gets the first (status, body).
 
-    `perform` runs inside the transaction that stores the record, so the write and the record commit
-    together; a concurrent duplicate waits on the unique key and then replays the stored answer.
+    The key is claimed (its row inserted) before `perform` runs, in the same transaction: a concurrent
+    duplicate blocks on the unique key until the first commits, then replays its answer, instead of doing
+    the work a second time only to roll it back. If `perform` raises, the claim rolls back with its writes.
     """
     if not key or len(key) > 200:
         raise DomainError(
@@ -44,15 +45,18 @@ def idempotent_call(
         return _replay(existing, fingerprint)
     try:
         with transaction.atomic():
-            status, response = perform()
-            IdempotencyRecord.objects.create(
+            record = IdempotencyRecord.objects.create(
                 scope=scope,
                 key=key,
                 request_fingerprint=fingerprint,
-                response_status=status,
-                response_body=response,
+                response_status=0,
+                response_body={},
                 created_at=now(),
             )
+            status, response = perform()
+            record.response_status = status
+            record.response_body = response
+            record.save(update_fields=["response_status", "response_body"])
             return status, response
     except IntegrityError:
         existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()

@@ -95,16 +95,16 @@ def test_a_failed_call_stores_no_answer_so_a_retry_runs_again():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_duplicates_write_once_and_get_the_same_answer():
+def test_concurrent_duplicates_perform_once_and_get_the_same_answer():
     racers = 4
     barrier = threading.Barrier(racers)
-    answers, errors = [], []
+    answers, errors, calls = [], [], []
 
     def call():
         try:
             barrier.wait(timeout=10)
             answers.append(
-                idempotent_call(scope="voucher.redeem", key="race", body=BODY, perform=_writing_once([]))
+                idempotent_call(scope="voucher.redeem", key="race", body=BODY, perform=_writing_once(calls))
             )
         except Exception as error:  # surfaced by the assertion below
             errors.append(error)
@@ -119,6 +119,8 @@ def test_concurrent_duplicates_write_once_and_get_the_same_answer():
     assert errors == []
     assert len(answers) == racers
     assert all(answer == answers[0] for answer in answers)
+    # The key is claimed before the work: the duplicates wait for it rather than doing the work and rolling back.
+    assert len(calls) == 1
     assert AuditEntry.objects.count() == 1
     assert IdempotencyRecord.objects.count() == 1
 
