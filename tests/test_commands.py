@@ -112,7 +112,14 @@ def test_seed_runs_each_apps_demo_data_in_layer_order_with_one_random_source(mon
     monkeypatch.setattr(seed, "demo_data_module", fake_module)
     monkeypatch.setattr(seed, "database_has_demo_data", lambda: False)
     call_command("seed", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    assert [label for label, _rng in calls] == ["dealers", "catalog", "accounts", "leads", "appointments"]
+    assert [label for label, _rng in calls] == [
+        "dealers",
+        "catalog",
+        "accounts",
+        "leads",
+        "appointments",
+        "orders",
+    ]
     assert len({id(rng) for _label, rng in calls}) == 1
 
 

@@ -209,6 +209,7 @@ def configuration_detail(request: HttpRequest, share_code: str) -> HttpResponse:
             "trim": view.configuration.trim,
             "share_url": share_url,
             "edit_url": f"{edit_url}?{query}" if query else edit_url,
+            "page_includes": settings.CONFIGURATION_PAGE_INCLUDES,
         },
     )
 

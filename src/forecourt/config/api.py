@@ -20,6 +20,11 @@ from forecourt.leads.api import kpi_router as leads_kpi_router
 from forecourt.leads.api import ops_router as leads_ops_router
 from forecourt.leads.api import public_router as leads_router
 from forecourt.leads.api import workspace_router as leads_workspace_router
+from forecourt.orders.api import editions_router as orders_editions_router
+from forecourt.orders.api import router as orders_router
+from forecourt.orders.api import workspace_router as orders_workspace_router
+from forecourt.payments.api import ops_router as payments_ops_router
+from forecourt.payments.api import router as payments_router
 
 api = NinjaAPI(
     title="Forecourt API",
@@ -87,3 +92,8 @@ api.add_router("/leads", leads_router)
 api.add_router("/workspace/leads", leads_workspace_router)
 api.add_router("/workspace/kpi", leads_kpi_router)
 api.add_router("/ops/leads", leads_ops_router)
+api.add_router("/payments", payments_router)
+api.add_router("/ops/payments", payments_ops_router)
+api.add_router("/orders", orders_router)
+api.add_router("/editions", orders_editions_router)
+api.add_router("/workspace/orders", orders_workspace_router)

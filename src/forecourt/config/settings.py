@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "forecourt.dealers",
     "forecourt.appointments",
     "forecourt.leads",
+    "forecourt.payments",
+    "forecourt.orders",
     "forecourt.web",
 ]
 
@@ -72,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "forecourt.core.middleware.RequestContextMiddleware",
+    "forecourt.core.middleware.NulCharacterGuardMiddleware",
 ]
 
 ROOT_URLCONF = "forecourt.config.urls"
@@ -163,6 +166,10 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 # Templates of higher layers shown on the catalogue's model page (the catalogue cannot name them itself).
 MODEL_PAGE_INCLUDES = ["leads/_inquiry_form.html"]
+# The same for the saved-configuration page; each gets `configuration`.
+CONFIGURATION_PAGE_INCLUDES = ["orders/_order_button.html"]
+# And for the home page, below the models (teasers of what is on sale now).
+HOME_PAGE_INCLUDES = ["orders/_edition_teaser.html"]
 
 # Anonymous pages with nothing personal (home, model pages) are rendered once per this many seconds.
 PAGE_CACHE_SECONDS = env_int("FORECOURT_PAGE_CACHE_SECONDS", 5)
@@ -174,6 +181,21 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# payments
+# The sandbox provider takes "payments" with a button: never let it near real money. It is on where
+# development keys are (demo, DEBUG, tests) unless FORECOURT_PAYMENTS_SANDBOX says otherwise.
+PAYMENTS_SANDBOX_ENABLED = env_bool(
+    "FORECOURT_PAYMENTS_SANDBOX", DEMO_MODE or DEBUG or env_bool("FORECOURT_ALLOW_DEV_KEYS", False)
+)
+# Signs the sandbox's asynchronous notifications (HMAC-SHA256), as a gateway's key signs its own.
+PAYMENTS_SANDBOX_SIGNING_KEY = env_str("FORECOURT_PAYMENTS_SANDBOX_KEY", "") or _derived_key(
+    "payments-sandbox"
+)
+# An unpaid intent stops taking money after this long (the sandbox page refuses; gateways are told).
+PAYMENTS_INTENT_TTL_MINUTES = env_int("FORECOURT_PAYMENTS_INTENT_TTL_MINUTES", 30)
+# Signed notifications older (or further in the future) than this are rejected as replays.
+PAYMENTS_NOTIFICATION_MAX_AGE_SECONDS = env_int("FORECOURT_PAYMENTS_NOTIFICATION_MAX_AGE_SECONDS", 300)
 
 # Messages to people (SMS now; WeChat templates and email later) go through one sender interface.
 SMS_SENDER = env_str("FORECOURT_SMS_SENDER", "forecourt.accounts.sms.OutboxSender")
@@ -207,3 +229,88 @@ LOGGING = {
         "django_tasks_db": {"level": "WARNING"},
     },
 }
+
+# Alipay and WeChat Pay ------------------------------------------------------------------------------
+# A gateway whose ids or keys are unset is unconfigured: its provider's `is_configured()` is False and the
+# product offers only the sandbox. Keys are PEM text (literal "\n" escapes allowed), the path of a PEM file,
+# or (as Alipay's console shows them) bare base64. Gateway URLs default to the real gateways.
+
+
+def _env_key(name: str) -> str:
+    """A key or certificate from the environment: PEM text, a PEM file's path, or bare base64."""
+    import re
+
+    value = env_str(name, "").strip()
+    if not value:
+        return ""
+    if value.startswith("-----BEGIN"):
+        return value.replace("\\n", "\n")
+    path = Path(value)
+    if path.is_file():
+        return path.read_text(encoding="ascii").strip()
+    if re.fullmatch(r"[A-Za-z0-9+/=\s]{64,}", value):
+        return value
+    raise ConfigurationError(f"{name} must be PEM text, the path of a PEM file or base64; got neither")
+
+
+def _env_url(name: str, default: str) -> str:
+    import re
+
+    value = env_str(name, default).strip()
+    if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+        raise ConfigurationError(f"{name} must be an http(s) URL without query, got {value!r}")
+    return value
+
+
+ALIPAY_APP_ID = env_str("FORECOURT_ALIPAY_APP_ID", "").strip()
+# The merchant's Alipay user id (PID, 2088…): a notification for any other seller is rejected.
+ALIPAY_SELLER_ID = env_str("FORECOURT_ALIPAY_SELLER_ID", "").strip()
+ALIPAY_APP_PRIVATE_KEY = _env_key("FORECOURT_ALIPAY_APP_PRIVATE_KEY")
+ALIPAY_PUBLIC_KEY = _env_key("FORECOURT_ALIPAY_PUBLIC_KEY")
+ALIPAY_GATEWAY_URL = _env_url("FORECOURT_ALIPAY_GATEWAY_URL", "https://openapi.alipay.com/gateway.do")
+# Empty: FORECOURT_PUBLIC_URL + /payments/alipay/notify.
+ALIPAY_NOTIFY_URL = _env_url("FORECOURT_ALIPAY_NOTIFY_URL", "")
+
+WECHATPAY_MCH_ID = env_str("FORECOURT_WECHATPAY_MCH_ID", "").strip()
+WECHATPAY_APP_ID = env_str("FORECOURT_WECHATPAY_APP_ID", "").strip()
+# The merchant API key (PKCS#8) and its certificate's serial number sign every request to WeChat Pay.
+WECHATPAY_MERCHANT_PRIVATE_KEY = _env_key("FORECOURT_WECHATPAY_MERCHANT_PRIVATE_KEY")
+WECHATPAY_MERCHANT_SERIAL_NO = env_str("FORECOURT_WECHATPAY_MERCHANT_SERIAL_NO", "").strip()
+WECHATPAY_APIV3_KEY = env_str("FORECOURT_WECHATPAY_APIV3_KEY", "").strip()
+if WECHATPAY_APIV3_KEY and len(WECHATPAY_APIV3_KEY.encode()) != 32:
+    raise ConfigurationError("FORECOURT_WECHATPAY_APIV3_KEY must be exactly 32 ASCII characters (AES-256)")
+# WeChat Pay signs with a platform certificate, or (newer merchants) a platform public key and its id.
+WECHATPAY_PLATFORM_CERTIFICATE = _env_key("FORECOURT_WECHATPAY_PLATFORM_CERTIFICATE")
+WECHATPAY_PLATFORM_PUBLIC_KEY = _env_key("FORECOURT_WECHATPAY_PLATFORM_PUBLIC_KEY")
+WECHATPAY_PLATFORM_PUBLIC_KEY_ID = env_str("FORECOURT_WECHATPAY_PLATFORM_PUBLIC_KEY_ID", "").strip()
+if bool(WECHATPAY_PLATFORM_PUBLIC_KEY) != bool(WECHATPAY_PLATFORM_PUBLIC_KEY_ID):
+    raise ConfigurationError(
+        "FORECOURT_WECHATPAY_PLATFORM_PUBLIC_KEY and FORECOURT_WECHATPAY_PLATFORM_PUBLIC_KEY_ID go together"
+    )
+WECHATPAY_BASE_URL = _env_url("FORECOURT_WECHATPAY_BASE_URL", "https://api.mch.weixin.qq.com")
+# Empty: FORECOURT_PUBLIC_URL + /payments/wechatpay/notify.
+WECHATPAY_NOTIFY_URL = _env_url("FORECOURT_WECHATPAY_NOTIFY_URL", "")
+
+# The https origin payers and gateways reach this site at (e.g. https://www.forecourt.example): return
+# paths are made absolute with it, and the notify URLs default to <it>/payments/<gateway>/notify.
+PAYMENTS_PUBLIC_URL = _env_url("FORECOURT_PUBLIC_URL", "")
+# Seconds to wait for either gateway's answer before treating the call as not (yet) done.
+PAYMENT_GATEWAY_TIMEOUT_SECONDS = env_int("FORECOURT_PAYMENT_GATEWAY_TIMEOUT_SECONDS", 10)
+# End of Alipay and WeChat Pay -------------------------------------------------------------------------
+
+# orders ---------------------------------------------------------------------------------------------
+# Intention money (意向金, refundable until the lock) and the whole deposit (定金, the intention money
+# included; kept when the buyer cancels after the lock), in fen. A limited edition may set its own.
+ORDERS_INTENTION_FEN = env_int("FORECOURT_ORDERS_INTENTION_FEN", 2_000_00)
+ORDERS_DEPOSIT_FEN = env_int("FORECOURT_ORDERS_DEPOSIT_FEN", 20_000_00)
+if not 0 < ORDERS_INTENTION_FEN <= ORDERS_DEPOSIT_FEN:
+    raise ConfigurationError("FORECOURT_ORDERS_INTENTION_FEN must be positive and at most the deposit")
+# The lock date a buyer gets by default, and the latest they may choose (days from ordering).
+ORDERS_LOCK_DAYS = env_int("FORECOURT_ORDERS_LOCK_DAYS", 7)
+ORDERS_LOCK_MAX_DAYS = env_int("FORECOURT_ORDERS_LOCK_MAX_DAYS", 60)
+# The promised delivery date, in days after a car is allocated.
+ORDERS_DELIVERY_DAYS = env_int("FORECOURT_ORDERS_DELIVERY_DAYS", 14)
+# Late-delivery compensation per whole day past the promised date (member points, credited later).
+ORDERS_LATE_POINTS_PER_DAY = env_int("FORECOURT_ORDERS_LATE_POINTS_PER_DAY", 100)
+# An unpaid limited-edition order whose hold expired this many hours ago is cancelled by the sweeper.
+ORDERS_EXPIRED_HOLD_CANCEL_HOURS = env_int("FORECOURT_ORDERS_EXPIRED_HOLD_CANCEL_HOURS", 24)

@@ -12,6 +12,8 @@ urlpatterns = [
     path("", include("forecourt.dealers.urls")),
     path("", include("forecourt.leads.urls")),
     path("", include("forecourt.appointments.urls")),
+    path("", include("forecourt.payments.urls")),
+    path("", include("forecourt.orders.urls")),
     path("", include("forecourt.web.urls")),
 ]
 

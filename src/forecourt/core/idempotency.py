@@ -65,6 +65,11 @@ def idempotent_call(
         return _replay(existing, fingerprint)
 
 
+def idempotency_key_used(*, scope: str, key: str) -> bool:
+    """Whether (scope, key) already has an answer: a caller's fast refusal must not pre-empt its replay."""
+    return IdempotencyRecord.objects.filter(scope=scope, key=key).exists()
+
+
 def _replay(record: IdempotencyRecord, fingerprint: str) -> tuple[int, Any]:
     if record.request_fingerprint != fingerprint:
         raise DomainError(

@@ -24,12 +24,14 @@ LAYOUT_URL_NAMES = (
     "dealers:finder",
     "catalog:compare",
     "appointments:mine",
+    "orders:mine",
     "accounts:account",
     "accounts:sign-in",
     "leads:workspace-inbox",
     "appointments:workspace-day",
     "appointments:workspace-check-in",
     "leads:workspace-kpi",
+    "orders:workspace-list",
     "admin:index",
 )
 
@@ -40,6 +42,10 @@ _MODEL_VIEWS = frozenset(
 _MY_APPOINTMENT_VIEWS = frozenset({"appointments:mine", "appointments:detail", "appointments:reschedule"})
 _LEAD_INBOX_VIEWS = frozenset({"leads:workspace-inbox", "leads:workspace-new", "leads:workspace-detail"})
 _WORKSPACE_DAY_VIEWS = frozenset({"appointments:workspace-day", "appointments:workspace-reschedule"})
+_MY_ORDER_VIEWS = frozenset(
+    {"orders:mine", "orders:detail", "orders:change", "orders:cancel", "orders:place", "orders:pay"}
+)
+_WORKSPACE_ORDER_VIEWS = frozenset({"orders:workspace-list", "orders:workspace-detail"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +123,9 @@ def navigation(request: HttpRequest, urls: dict[str, str | None]) -> list[NavLin
                     view_name in _MY_APPOINTMENT_VIEWS,
                 )
             )
+            entries.append(
+                (pgettext("navigation", "My orders"), urls["orders:mine"], view_name in _MY_ORDER_VIEWS)
+            )
         entries.append(
             (pgettext("navigation", "Account"), urls["accounts:account"], view_name == "accounts:account")
         )
@@ -154,6 +163,11 @@ def workspace_navigation(request: HttpRequest, urls: dict[str, str | None]) -> l
             pgettext("navigation", "Check-in"),
             urls["appointments:workspace-check-in"],
             view_name == "appointments:workspace-check-in",
+        ),
+        (
+            pgettext("navigation", "Orders"),
+            urls["orders:workspace-list"],
+            view_name in _WORKSPACE_ORDER_VIEWS,
         ),
         (
             pgettext("navigation", "KPIs"),

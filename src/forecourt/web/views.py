@@ -1,5 +1,6 @@
 """The site's own pages: home, the health check and the error pages."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -23,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
     cards = models_for_home()
     entry = _entry_trims()
     models = [(card, entry.get(card.code)) for card in cards]
-    return render(request, "web/home.html", {"models": models})
+    return render(request, "web/home.html", {"models": models, "page_includes": settings.HOME_PAGE_INCLUDES})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -98,7 +98,9 @@ def test_a_failed_call_stores_no_answer_so_a_retry_runs_again():
 def test_concurrent_duplicates_perform_once_and_get_the_same_answer():
     racers = 4
     barrier = threading.Barrier(racers)
-    answers, errors, calls = [], [], []
+    answers: list[tuple[int, object]] = []
+    errors: list[Exception] = []
+    calls: list[int] = []
 
     def call():
         try:
@@ -119,7 +121,7 @@ def test_concurrent_duplicates_perform_once_and_get_the_same_answer():
     assert errors == []
     assert len(answers) == racers
     assert all(answer == answers[0] for answer in answers)
-    # The key is claimed before the work: the duplicates wait for it rather than doing the work and rolling back.
+    # The key is claimed before the work: duplicates wait for it instead of working and rolling back.
     assert len(calls) == 1
     assert AuditEntry.objects.count() == 1
     assert IdempotencyRecord.objects.count() == 1

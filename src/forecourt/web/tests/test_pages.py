@@ -27,6 +27,7 @@ ENGLISH_NAV_LABELS = {
     "Dealers",
     "Compare",
     "My appointments",
+    "My orders",
     "Account",
     "Sign in",
     "Ops console",
@@ -139,6 +140,7 @@ def test_signed_in_consumer_sees_their_appointments_and_no_ops_console(client: C
         ("/dealers/", "门店"),
         ("/compare/", "对比"),
         ("/appointments/mine/", "我的预约"),
+        ("/orders/", "我的订单"),
         ("/account/", "我的"),
     ]
     assert "workspace-nav" not in html
@@ -172,6 +174,7 @@ def test_sales_staff_get_the_workspace_bar_with_the_current_page_marked(client: 
         ("/workspace/leads/", "线索"),
         ("/workspace/appointments/", "今日预约"),
         ("/workspace/check-in/", "签到"),
+        ("/workspace/orders/", "订单"),
         ("/workspace/kpi/", "指标"),
     ]
     assert '<a href="/workspace/check-in/" aria-current="page">签到</a>' in html
@@ -191,6 +194,7 @@ def test_service_advisors_get_appointments_but_no_lead_links(client: Client) -> 
     assert workspace_links(html) == [
         ("/workspace/appointments/", "今日预约"),
         ("/workspace/check-in/", "签到"),
+        ("/workspace/orders/", "订单"),
     ]
 
 

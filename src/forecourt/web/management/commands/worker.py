@@ -13,8 +13,9 @@ from forecourt.core.logging import log_context
 logger = logging.getLogger(__name__)
 
 # Each app's sweeper: event redelivery and key purge (core), SLA escalations and re-routes (leads),
-# reminders and no-shows (appointments).
-SWEEPS = ("sweep", "leads_sweep", "appointments_sweep")
+# reminders and no-shows (appointments), expired holds, automatic locks and late deliveries (orders),
+# late notifications and stuck refunds (payments).
+SWEEPS = ("sweep", "leads_sweep", "appointments_sweep", "orders_sweep", "payments_sweep")
 
 
 def _sweep_periodically(every_seconds: float, stopped: threading.Event) -> None:
