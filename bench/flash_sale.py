@@ -372,7 +372,8 @@ def main(argv: list[str]) -> int:
                 flush=True,
             )
 
-        sold_out_tokens = token_file(tokens[:per_level], work_dir, "sold-out")
+        # Sold out, the same buyers ask again and again (pressing refresh): 512 of them here.
+        sold_out_tokens = token_file(tokens[:512], work_dir, "sold-out")
         probe = server.request(
             "POST",
             "/api/v1/orders",

@@ -136,6 +136,8 @@ class Server:
             "--host", HOST,
             "--port", str(self.port),
             "--workers", str(self.workers),
+            # As `forecourt serve` runs it (WEB_THREADS): a bounded pool of threads, each with its connection.
+            "--blocking-threads", os.environ.get("WEB_THREADS", "8"),
             "--no-ws",
             "--log-level", "warning",
             "forecourt.config.wsgi:application",

@@ -47,24 +47,28 @@ def test_granian_serves_wsgi_on_the_configured_address(monkeypatch):
     monkeypatch.setenv("HOST", "0.0.0.0")
     monkeypatch.setenv("PORT", "8123")
     monkeypatch.setenv("WEB_WORKERS", "3")
+    monkeypatch.setenv("WEB_THREADS", "4")
     command = serve.granian_command()
     assert Path(command[0]).name == "granian" or command[1:3] == ["-m", "granian"]
     options = command[command.index("--interface") :]
     assert options == [
         "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8123", "--workers", "3",
-        "--respawn-failed-workers", "forecourt.config.wsgi:application",
+        "--blocking-threads", "4", "--respawn-failed-workers", "forecourt.config.wsgi:application",
     ]  # fmt: skip
 
 
 def test_the_default_address_is_loopback_port_8000_with_two_workers(monkeypatch):
-    for name in ("HOST", "PORT", "WEB_WORKERS"):
+    for name in ("HOST", "PORT", "WEB_WORKERS", "WEB_THREADS"):
         monkeypatch.delenv(name, raising=False)
     assert serve.server_address() == ("127.0.0.1", 8000)
     command = serve.granian_command()
     assert command[command.index("--workers") + 1] == "2"
+    assert command[command.index("--blocking-threads") + 1] == "8"
 
 
-@pytest.mark.parametrize(("name", "value"), [("PORT", "eighty"), ("PORT", "70000"), ("WEB_WORKERS", "0")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("PORT", "eighty"), ("PORT", "70000"), ("WEB_WORKERS", "0"), ("WEB_THREADS", "0")]
+)
 def test_a_bad_server_setting_is_refused(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(CommandError, match=name):

@@ -105,12 +105,19 @@ def order_create(
         )
     scope = f"orders:{buyer.pk}"
     body = payload.model_dump(mode="json")
+    fresh_key = payload.edition is None or not idempotency_key_used(scope=scope, key=key)
+    if payload.edition and fresh_key:
+        # A rush on a sold-out edition is answered from memory (see edition_sold_out_recently).
+        recent = selectors.edition_sold_out_recently(code=payload.edition, city_code=payload.city)
+        if recent is not None:
+            raise recent
     edition = _referenced(selectors.edition_get, "edition", code=payload.edition) if payload.edition else None
     city = _referenced(city_get, "city", code=payload.city) if payload.city else None
-    if edition is not None and not idempotency_key_used(scope=scope, key=key):
+    if edition is not None and fresh_key:
         # Sold out is answered from one read, before the idempotency claim or any other write.
         stock = selectors.edition_stock_for(edition=edition, city=city)
         if stock.is_sold_out:
+            selectors.edition_sold_out_remember(code=edition.code, city_code=payload.city, stock=stock)
             raise sold_out_error(stock)
 
     def perform() -> tuple[int, Any]:
@@ -120,16 +127,23 @@ def order_create(
             else None
         )
         dealer = _referenced(dealer_get, "dealer", public_id=payload.dealer) if payload.dealer else None
-        order = order_place(
+        answer: dict[str, Any] = {}
+
+        def respond(order: Any) -> None:
+            # Built inside the service, before an edition's unit is counted (see order_place).
+            body_out = order_out(order)
+            answer.update({"order": body_out, "hold": body_out["hold"]})
+
+        order_place(
             buyer=buyer,
             configuration=configuration,
             edition=edition,
             city=city,
             dealer=dealer,
             lock_deadline=payload.lock_deadline,
+            before_commit=respond,
         )
-        body_out = order_out(order)
-        return 201, {"order": body_out, "hold": body_out["hold"]}
+        return 201, answer
 
     status, answer = idempotent_call(scope=scope, key=key, body=body, perform=perform)
     # A replay comes back from a JSON column (PostgreSQL's jsonb reorders keys): sorting the keys of the

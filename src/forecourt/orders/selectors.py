@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -321,6 +322,36 @@ def edition_get(*, code: str, on_sale_only: bool = True) -> LimitedEdition:
     if edition is None or (on_sale_only and not edition.is_on_sale()):
         raise NotFound(_("No such limited edition on sale."))
     return edition
+
+
+# Sold out is final but for a cancellation returning a unit. In a rush the same buyers ask again and
+# again: each process answers them from memory for this long after a read showed the stock sold out,
+# without touching the database. A unit returned meanwhile is offered this much later, never oversold.
+SOLD_OUT_MEMORY_SECONDS = 2.0
+_sold_out_seen: dict[tuple[str, str], tuple[float, int]] = {}
+
+
+def edition_sold_out_remember(*, code: str, city_code: str | None, stock: EditionStock) -> None:
+    """Note that a read found this edition (for this city) sold out."""
+    _sold_out_seen[(code, city_code or "")] = (time.monotonic() + SOLD_OUT_MEMORY_SECONDS, stock.units_total)
+
+
+def edition_sold_out_recently(*, code: str, city_code: str | None) -> DomainError | None:
+    """The sold-out answer if a read in this process found it sold out a moment ago, else None."""
+    seen = _sold_out_seen.get((code, city_code or ""))
+    if seen is None or seen[0] <= time.monotonic():
+        return None
+    return DomainError(
+        OrderErrorCode.SOLD_OUT,
+        _("This limited edition is sold out."),
+        status=409,
+        details={"edition": code, "units_total": seen[1]},
+    )
+
+
+def edition_sold_out_forget() -> None:
+    """Forget what was seen (tests, and after ops add units)."""
+    _sold_out_seen.clear()
 
 
 def edition_stock_for(*, edition: LimitedEdition, city: City | None) -> EditionStock:

@@ -8,6 +8,7 @@ decrements the counter in the same transaction, so a unit is freed exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -91,14 +92,37 @@ def holds_expire(*, stock: EditionStock | None = None, limit: int = EXPIRE_BATCH
     return count
 
 
-def hold_take(*, stock: EditionStock, order: Order, minutes: int) -> EditionHold:
-    """Hold one unit for `order` (inside the caller's transaction); 409 sold_out or all_units_held."""
+def hold_take(
+    *,
+    stock: EditionStock,
+    order: Order,
+    minutes: int,
+    before_unit: Callable[[EditionHold], None] | None = None,
+) -> EditionHold:
+    """Hold one unit for `order` (inside the caller's transaction); 409 sold_out or all_units_held.
+
+    The hold row is written first and the unit counted last: the conditional UPDATE locks the hot stock
+    row until commit, so everything else a buyer's request writes or reads (`before_unit`, e.g. building
+    the answer) happens before it, and in a rush buyers queue on that row only for the commit itself.
+    If no unit is free the caller's transaction rolls back, hold row included.
+    """
     stock_id = stock.pk
     # The buyer's own overdue hold on this stock would block a new one (one live hold per buyer).
     for hold_id in EditionHold.objects.filter(
         stock_id=stock_id, buyer_id=order.buyer_id, status=HoldStatus.HELD, expires_at__lte=clock.now()
     ).values_list("pk", flat=True):
         _hold_expire_one(hold_id, stock_id)
+    moment = clock.now()
+    hold = EditionHold.objects.create(
+        stock_id=stock_id,
+        order=order,
+        buyer_id=order.buyer_id,
+        status=HoldStatus.HELD,
+        expires_at=moment + timedelta(minutes=minutes),
+        created_at=moment,
+    )
+    if before_unit is not None:
+        before_unit(hold)
     taken = _take_unit(stock_id)
     if not taken:
         # Units held by buyers whose time ran out are free: return them and try once more.
@@ -110,15 +134,7 @@ def hold_take(*, stock: EditionStock, order: Order, minutes: int) -> EditionHold
     if not taken:
         current = EditionStock.objects.select_related("edition").get(pk=stock_id)
         raise sold_out_error(current) if current.is_sold_out else all_units_held_error(current)
-    moment = clock.now()
-    return EditionHold.objects.create(
-        stock_id=stock_id,
-        order=order,
-        buyer_id=order.buyer_id,
-        status=HoldStatus.HELD,
-        expires_at=moment + timedelta(minutes=minutes),
-        created_at=moment,
-    )
+    return hold
 
 
 def hold_confirm(*, hold: EditionHold) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -122,8 +123,13 @@ def order_place(
     city: City | None = None,
     dealer: Dealer | None = None,
     lock_deadline: date | None = None,
+    before_commit: Callable[[Order], None] | None = None,
 ) -> Order:
-    """Place an order from a saved configuration, or for a limited edition with a hold on one unit."""
+    """Place an order from a saved configuration, or for a limited edition with a hold on one unit.
+
+    `before_commit(order)` runs in the transaction once the order is written and before an edition's unit
+    is counted: an answer built there is stored (idempotency) without holding the stock row meanwhile.
+    """
     ensure_consumer(buyer)
     if (configuration is None) == (edition is None):
         raise field_error(
@@ -190,6 +196,7 @@ def order_place(
             dealer=delivering,
             city=city or delivering.city,
             deadline=deadline,
+            before_commit=before_commit,
         )
     except IntegrityError:
         if stock is None:
@@ -211,6 +218,7 @@ def _create(
     dealer: Dealer,
     city: City,
     deadline: date,
+    before_commit: Callable[[Order], None] | None,
     **fields: Any,
 ) -> Order:
     moment = clock.now()
@@ -257,27 +265,39 @@ def _create(
             reason="placed",
             at=moment,
         )
-        hold_payload: dict[str, Any] = {}
-        if stock is not None:
+
+        def record(hold_payload: dict[str, Any]) -> None:
+            order_event(
+                "order.created",
+                order,
+                actor=buyer,
+                buyer=buyer.public_id,
+                dealer=dealer.public_id,
+                trim=order.trim.code,
+                total_fen=order.total_fen,
+                price_list_version=order.price_list_version,
+                configuration=configuration.share_code if configuration else None,
+                **hold_payload,
+            )
+            if before_commit is not None:
+                before_commit(order)
+
+        if stock is None:
+            record({})
+        else:
             assert edition is not None
-            # Last in the transaction: the stock row stays locked only for the hold insert and the commit.
-            hold = hold_take(stock=stock, order=order, minutes=edition.hold_minutes)
-            hold_payload = {
-                "edition": edition.code,
-                "hold_expires_at": hold.expires_at.astimezone(clock.SHANGHAI).isoformat(),
-            }
-        order_event(
-            "order.created",
-            order,
-            actor=buyer,
-            buyer=buyer.public_id,
-            dealer=dealer.public_id,
-            trim=order.trim.code,
-            total_fen=order.total_fen,
-            price_list_version=order.price_list_version,
-            configuration=configuration.share_code if configuration else None,
-            **hold_payload,
-        )
+            # The unit is counted last (see hold_take): the event and the caller's answer come first.
+            hold_take(
+                stock=stock,
+                order=order,
+                minutes=edition.hold_minutes,
+                before_unit=lambda hold: record(
+                    {
+                        "edition": edition.code,
+                        "hold_expires_at": hold.expires_at.astimezone(clock.SHANGHAI).isoformat(),
+                    }
+                ),
+            )
     return order
 
 

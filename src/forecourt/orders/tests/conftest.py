@@ -25,6 +25,7 @@ from forecourt.core.models import Event
 from forecourt.dealers.models import City, Dealer
 from forecourt.dealers.tests.factories import DealerFactory, hangzhou, shanghai
 from forecourt.orders.models import EditionStock, LimitedEdition, Order, Vehicle
+from forecourt.orders.selectors import edition_sold_out_forget
 from forecourt.orders.services import order_pay_start, order_place, vehicle_add
 from forecourt.payments.models import PaymentIntent
 from forecourt.payments.providers.sandbox import sandbox_notification_build
@@ -46,9 +47,11 @@ RETURN_URL = "/orders/return/"
 def _fresh_caches() -> Iterator[None]:
     cache.clear()
     catalog_cache_clear()
+    edition_sold_out_forget()
     yield
     cache.clear()
     catalog_cache_clear()
+    edition_sold_out_forget()
 
 
 @pytest.fixture(autouse=True)

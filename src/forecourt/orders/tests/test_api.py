@@ -4,6 +4,7 @@ validation that never lets anything become a 500."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,9 @@ from django.test import Client
 
 from forecourt.core import clock
 from forecourt.core.models import Event, IdempotencyRecord
-from forecourt.orders.models import EditionHold, Order, OrderStatus
+from forecourt.orders import selectors
+from forecourt.orders.models import EditionHold, EditionStock, Order, OrderStatus
+from forecourt.orders.services import order_cancel
 
 from .conftest import DEPOSIT, STD_TOTAL, committed, consumer, fresh, make_edition, pay
 
@@ -154,6 +157,30 @@ def test_sold_out_over_the_api_is_409_and_stores_nothing(as_buyer, catalogue, de
         events,
         1,
     )
+
+
+def test_a_rush_on_a_sold_out_edition_is_answered_from_memory_until_it_fades(
+    as_buyer, catalogue, dealer, monkeypatch, django_assert_max_num_queries
+):
+    edition = make_edition(catalogue, units=1)
+    first_buyer = consumer(1)
+    place(signed_in(first_buyer), {"edition": edition.code, "dealer": dealer.public_id})
+    pay(Order.objects.get(), "intention")
+    body = {"edition": edition.code, "dealer": dealer.public_id}
+    first = place(as_buyer, body, key="rush-1")
+    # Signing in (the token or session) and the buyer's own key are all that is read now.
+    with django_assert_max_num_queries(3):
+        again = place(as_buyer, body, key="rush-2")
+    assert again.status_code == 409
+    assert again.json() == first.json()
+
+    # A cancellation returns the unit: offered once the memory fades, and sold exactly once.
+    order_cancel(order=Order.objects.get(), actor=first_buyer, reason="buyer")
+    assert place(as_buyer, body, key="rush-3").json()["code"] == "sold_out"
+    later = time.monotonic() + selectors.SOLD_OUT_MEMORY_SECONDS + 1
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    assert place(as_buyer, body, key="rush-4").status_code == 201
+    assert EditionStock.objects.get(edition=edition).units_held == 1
 
 
 def test_a_retry_of_a_successful_edition_order_replays_even_after_sell_out(as_buyer, catalogue, dealer):

@@ -31,11 +31,16 @@ def server_address() -> tuple[str, int]:
 
 
 def granian_command() -> list[str]:
-    """The granian command line: the executable installed beside this Python, WEB_WORKERS processes."""
+    """The granian command line: the granian beside this Python, WEB_WORKERS processes of WEB_THREADS."""
     host, port = server_address()
     workers = _env_int("WEB_WORKERS", 2)
     if workers < 1:
         raise CommandError(f"WEB_WORKERS must be at least 1, got {workers}")
+    # Each thread keeps its own database connection: a bounded pool keeps a rush from exhausting the
+    # database's connection slots, and a few threads per process is all the GIL lets run at once.
+    threads = _env_int("WEB_THREADS", 8)
+    if threads < 1:
+        raise CommandError(f"WEB_THREADS must be at least 1, got {threads}")
     beside_python = Path(sys.executable).parent / "granian"
     if beside_python.exists():
         executable = [str(beside_python)]
@@ -49,6 +54,7 @@ def granian_command() -> list[str]:
         "--host", host,
         "--port", str(port),
         "--workers", str(workers),
+        "--blocking-threads", str(threads),
         "--respawn-failed-workers",
         WSGI_TARGET,
     ]  # fmt: skip
