@@ -45,8 +45,9 @@ format: setup ## Apply ruff's fixes and formatting
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
 
-bench: setup ## Benchmark the quote API and the model page against a minimal endpoint (bench/run.py)
+bench: setup ## Benchmark pages and APIs against a minimal endpoint, and the flash sale against pgbench
 	$(UV) run python bench/run.py
+	$(UV) run python bench/flash_sale.py
 
 messages: setup ## Update every app's .po catalogues from the sources, then compile them
 	@for dir in $(APP_LOCALE_DIRS); do \
