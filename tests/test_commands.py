@@ -1,5 +1,6 @@
 """The `forecourt` command and the platform's management commands (demo, serve, worker, seed)."""
 
+import io
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from forecourt import cli
-from forecourt.web.management.commands import demo, seed, serve
+from forecourt.web.management.commands import demo, seed, serve, worker
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 
@@ -163,3 +164,11 @@ def test_demo_prepares_a_fresh_database_and_the_worker_runs(tmp_path):
     environment["FORECOURT_DEMO"] = "1"  # the worker `forecourt demo` starts runs in demo mode too
     worked = forecourt("worker", "--batch")
     assert worked.returncode == 0, worked.stdout + worked.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("command", worker.SWEEPS)
+def test_every_sweeper_the_worker_runs_exists_and_runs_on_an_empty_database(command):
+    output = io.StringIO()
+    call_command(command, verbosity=1, stdout=output)
+    assert output.getvalue().strip() != ""
