@@ -6,13 +6,17 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import tempfile
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connections
 from django.test import override_settings
 
 from forecourt.accounts.models import Role, User
@@ -177,3 +181,20 @@ def paid_at_gateway(create_intent, fake_gateway) -> PaymentIntent:
     intent.refresh_from_db()
     assert intent.status == "succeeded"
     return intent
+
+
+def two_at_once(deliver: Callable[[], str]) -> Counter[str]:
+    """Run ``deliver()`` in two threads released together, each on its own database connection."""
+    barrier = threading.Barrier(2)
+
+    def run(_index: int) -> str:
+        try:
+            barrier.wait(timeout=30)
+            return deliver()
+        except Exception as error:
+            return f"crash: {type(error).__name__}: {error}"
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return Counter(pool.map(run, range(2)))

@@ -5,11 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import random
-import threading
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -17,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
-from django.db import connection, connections
+from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -35,7 +33,7 @@ from forecourt.payments.services import (
     payment_start,
 )
 
-from .conftest import money_state, receive
+from .conftest import money_state, receive, two_at_once
 from .gateways import AlipayStandIn, private_pem, rsa2_sign, rsa_key
 
 NOTIFY_URL = "/payments/alipay/notify"
@@ -437,23 +435,6 @@ def test_a_refund_goes_to_alipay_and_settles_in_the_ledger(client, alipay_intent
     )
     assert sum(LedgerEntry.objects.values_list("amount_fen", flat=True)) == 0
     assert money_state()["events"].count("payment.refunded") == 1
-
-
-def two_at_once(deliver: Callable[[], str]) -> Counter[str]:
-    """Run ``deliver()`` in two threads released together, each on its own database connection."""
-    barrier = threading.Barrier(2)
-
-    def run(_index: int) -> str:
-        try:
-            barrier.wait(timeout=30)
-            return deliver()
-        except Exception as error:
-            return f"crash: {type(error).__name__}: {error}"
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return Counter(pool.map(run, range(2)))
 
 
 @pytest.mark.postgres_only

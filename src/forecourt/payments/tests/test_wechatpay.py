@@ -5,11 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import random
-import threading
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -17,7 +15,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from django.db import connection, connections
+from django.db import connection
 
 from forecourt.core import clock, events
 from forecourt.core.clock import SHANGHAI
@@ -34,7 +32,7 @@ from forecourt.payments.services import (
     payment_start,
 )
 
-from .conftest import money_state, receive
+from .conftest import money_state, receive, two_at_once
 from .gateways import (
     WechatPayStandIn,
     private_pem,
@@ -523,23 +521,6 @@ def test_a_stale_genuine_notification_is_logged_as_stale(client, wechat_intent, 
     assert (answer.status_code, json.loads(answer.content)) == (400, FAIL)
     assert list(PaymentNotification.objects.values_list("outcome", "reason")) == [("rejected", "stale")]
     assert money_state()["events"] == ["payment.created"]
-
-
-def two_at_once(deliver: Callable[[], str]) -> Counter[str]:
-    """Run ``deliver()`` in two threads released together, each on its own database connection."""
-    barrier = threading.Barrier(2)
-
-    def run(_index: int) -> str:
-        try:
-            barrier.wait(timeout=30)
-            return deliver()
-        except Exception as error:
-            return f"crash: {type(error).__name__}: {error}"
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return Counter(pool.map(run, range(2)))
 
 
 @pytest.mark.postgres_only
