@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "forecourt.appointments",
     "forecourt.leads",
     "forecourt.payments",
+    "forecourt.offers",
     "forecourt.orders",
     "forecourt.web",
 ]
@@ -314,3 +315,21 @@ ORDERS_DELIVERY_DAYS = env_int("FORECOURT_ORDERS_DELIVERY_DAYS", 14)
 ORDERS_LATE_POINTS_PER_DAY = env_int("FORECOURT_ORDERS_LATE_POINTS_PER_DAY", 100)
 # An unpaid limited-edition order whose hold expired this many hours ago is cancelled by the sweeper.
 ORDERS_EXPIRED_HOLD_CANCEL_HOURS = env_int("FORECOURT_ORDERS_EXPIRED_HOLD_CANCEL_HOURS", 24)
+
+# offers ---------------------------------------------------------------------------------------------
+# The ECDSA P-256 private key (PEM) that signs voucher QR payloads; the dealer's screen checks them with
+# the public key before the server answers. Empty: derived from SECRET_KEY (development and demo only).
+OFFERS_VOUCHER_SIGNING_KEY = env_str("FORECOURT_OFFERS_VOUCHER_SIGNING_KEY", "").replace("\\n", "\n")
+# Where no price floor is set for a trim or model, a car may not go below this share of its price.
+OFFERS_DEFAULT_FLOOR_PERCENT = env_int("FORECOURT_OFFERS_DEFAULT_FLOOR_PERCENT", 85)
+if not 0 <= OFFERS_DEFAULT_FLOOR_PERCENT <= 100:
+    raise ConfigurationError("FORECOURT_OFFERS_DEFAULT_FLOOR_PERCENT must be between 0 and 100")
+# A paid coupon not paid for within this many minutes is voided and its budget given back.
+OFFERS_PAYMENT_MINUTES = env_int("FORECOURT_OFFERS_PAYMENT_MINUTES", 30)
+# Anti-probing: voucher lookups and write-offs per window, per staff member, per store and per IP.
+OFFERS_LOOKUP_LIMIT_PER_STAFF = env_int("FORECOURT_OFFERS_LOOKUP_LIMIT_PER_STAFF", 60)
+OFFERS_LOOKUP_LIMIT_PER_PLACE = env_int("FORECOURT_OFFERS_LOOKUP_LIMIT_PER_PLACE", 600)
+OFFERS_LOOKUP_LIMIT_PER_IP = env_int("FORECOURT_OFFERS_LOOKUP_LIMIT_PER_IP", 120)
+OFFERS_LOOKUP_WINDOW_SECONDS = env_int("FORECOURT_OFFERS_LOOKUP_WINDOW_SECONDS", 600)
+# Subsidy applications: the scrapping certificate's largest size and accepted types.
+OFFERS_CERTIFICATE_MAX_BYTES = env_int("FORECOURT_OFFERS_CERTIFICATE_MAX_BYTES", 5 * 1024 * 1024)
