@@ -20,6 +20,10 @@ from forecourt.leads.api import kpi_router as leads_kpi_router
 from forecourt.leads.api import ops_router as leads_ops_router
 from forecourt.leads.api import public_router as leads_router
 from forecourt.leads.api import workspace_router as leads_workspace_router
+from forecourt.offers.api import campaigns_router as offers_campaigns_router
+from forecourt.offers.api import vouchers_router as offers_vouchers_router
+from forecourt.offers.api_staff import router as offers_staff_router
+from forecourt.offers.api_subsidies import router as offers_subsidies_router
 from forecourt.orders.api import editions_router as orders_editions_router
 from forecourt.orders.api import router as orders_router
 from forecourt.orders.api import workspace_router as orders_workspace_router
@@ -97,3 +101,8 @@ api.add_router("/ops/payments", payments_ops_router)
 api.add_router("/orders", orders_router)
 api.add_router("/editions", orders_editions_router)
 api.add_router("/workspace/orders", orders_workspace_router)
+api.add_router("/campaigns", offers_campaigns_router)
+# The holder's vouchers and the staff write-off share /vouchers.
+api.add_router("/vouchers", offers_vouchers_router)
+api.add_router("/vouchers", offers_staff_router)
+api.add_router("/subsidies", offers_subsidies_router)

@@ -333,3 +333,7 @@ OFFERS_LOOKUP_LIMIT_PER_IP = env_int("FORECOURT_OFFERS_LOOKUP_LIMIT_PER_IP", 120
 OFFERS_LOOKUP_WINDOW_SECONDS = env_int("FORECOURT_OFFERS_LOOKUP_WINDOW_SECONDS", 600)
 # Subsidy applications: the scrapping certificate's largest size and accepted types.
 OFFERS_CERTIFICATE_MAX_BYTES = env_int("FORECOURT_OFFERS_CERTIFICATE_MAX_BYTES", 5 * 1024 * 1024)
+# Subsidy applications: the ID number is stored encrypted (Fernet; the first key encrypts, the others
+# still decrypt) with a keyed hash to find a second application with the same ID.
+OFFERS_ID_ENCRYPTION_KEYS = env_list("FORECOURT_OFFERS_ID_ENCRYPTION_KEYS", []) or [_derived_key("id-encryption")]
+OFFERS_ID_HASH_KEY = env_str("FORECOURT_OFFERS_ID_HASH_KEY", "") or _derived_key("id-hash")

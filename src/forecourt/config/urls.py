@@ -14,6 +14,9 @@ urlpatterns = [
     path("", include("forecourt.appointments.urls")),
     path("", include("forecourt.payments.urls")),
     path("", include("forecourt.orders.urls")),
+    path("offers/", include("forecourt.offers.urls")),
+    path("workspace/vouchers/", include("forecourt.offers.workspace_urls")),
+    path("subsidies/", include("forecourt.offers.subsidy_urls")),
     path("", include("forecourt.web.urls")),
 ]
 

@@ -8,5 +8,5 @@ class OffersConfig(AppConfig):
     verbose_name = _("Offers")
 
     def ready(self) -> None:
-        # Registers the subscribers that settle vouchers when orders and payments record their events.
-        from forecourt.offers import subscribers  # noqa: F401
+        # Registers the subscribers: vouchers settle when orders and payments record their events.
+        from forecourt.offers import order_subscribers, payment_subscribers  # noqa: F401

@@ -1,0 +1,1 @@
+"""Ops console: filled in by the helper that owns this module."""

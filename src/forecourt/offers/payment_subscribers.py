@@ -1,0 +1,1 @@
+"""Subscribers: filled in by the helper that owns this module."""
