@@ -48,6 +48,7 @@ format: setup ## Apply ruff's fixes and formatting
 bench: setup ## Benchmark pages and APIs against a minimal endpoint, and the flash sale against pgbench
 	$(UV) run python bench/run.py
 	$(UV) run python bench/flash_sale.py
+	$(UV) run python bench/voucher_redeem.py
 
 messages: setup ## Update every app's .po catalogues from the sources, then compile them
 	@for dir in $(APP_LOCALE_DIRS); do \

@@ -103,6 +103,6 @@ api.add_router("/editions", orders_editions_router)
 api.add_router("/workspace/orders", orders_workspace_router)
 api.add_router("/campaigns", offers_campaigns_router)
 # The holder's vouchers and the staff write-off share /vouchers.
-api.add_router("/vouchers", offers_vouchers_router)
 api.add_router("/vouchers", offers_staff_router)
+api.add_router("/vouchers", offers_vouchers_router)
 api.add_router("/subsidies", offers_subsidies_router)

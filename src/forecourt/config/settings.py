@@ -128,6 +128,7 @@ ROLE_HOME_URLS = {
     "sales_advisor": "leads:workspace-inbox",
     "service_advisor": "appointments:workspace-day",
     "ops": "admin:index",
+    "partner": "offers-workspace:write-off",
 }
 
 PASSWORD_HASHERS = [
@@ -170,7 +171,7 @@ MODEL_PAGE_INCLUDES = ["leads/_inquiry_form.html"]
 # The same for the saved-configuration page; each gets `configuration`.
 CONFIGURATION_PAGE_INCLUDES = ["orders/_order_button.html"]
 # And for the home page, below the models (teasers of what is on sale now).
-HOME_PAGE_INCLUDES = ["orders/_edition_teaser.html"]
+HOME_PAGE_INCLUDES = ["orders/_edition_teaser.html", "offers/_campaign_teaser.html"]
 
 # Anonymous pages with nothing personal (home, model pages) are rendered once per this many seconds.
 PAGE_CACHE_SECONDS = env_int("FORECOURT_PAGE_CACHE_SECONDS", 5)
@@ -335,5 +336,7 @@ OFFERS_LOOKUP_WINDOW_SECONDS = env_int("FORECOURT_OFFERS_LOOKUP_WINDOW_SECONDS",
 OFFERS_CERTIFICATE_MAX_BYTES = env_int("FORECOURT_OFFERS_CERTIFICATE_MAX_BYTES", 5 * 1024 * 1024)
 # Subsidy applications: the ID number is stored encrypted (Fernet; the first key encrypts, the others
 # still decrypt) with a keyed hash to find a second application with the same ID.
-OFFERS_ID_ENCRYPTION_KEYS = env_list("FORECOURT_OFFERS_ID_ENCRYPTION_KEYS", []) or [_derived_key("id-encryption")]
+OFFERS_ID_ENCRYPTION_KEYS = env_list("FORECOURT_OFFERS_ID_ENCRYPTION_KEYS", []) or [
+    _derived_key("id-encryption")
+]
 OFFERS_ID_HASH_KEY = env_str("FORECOURT_OFFERS_ID_HASH_KEY", "") or _derived_key("id-hash")

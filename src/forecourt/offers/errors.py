@@ -29,6 +29,8 @@ class OfferErrorCode(StrEnum):
     ALREADY_APPLIED = "already_applied"
     ALREADY_DECIDED = "already_decided"
     INVALID_DOCUMENT = "invalid_document"
+    VOUCHER_NOT_FOUND = "not_found"
+    FLOOR_REACHED = "floor_reached"
 
 
 def field_error(code: str, field: str, message: str, *, status: int = 422) -> DomainError:

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -41,6 +41,7 @@ from forecourt.orders.services import (
     order_final_payment_confirm,
     order_late_days_accrue,
     order_lock,
+    order_offers_apply,
     order_pay_start,
     order_place,
 )
@@ -77,6 +78,10 @@ class OrderIn(Schema):
     city: str | None = Field(default=None, min_length=1, max_length=40, pattern=SLUG)
     dealer: str | None = Field(default=None, min_length=1, max_length=32, pattern=PUBLIC_ID)
     lock_deadline: date | None = None
+    # The buyer's coupons to apply (codes as typed, with or without the dashes).
+    voucher_codes: list[Annotated[str, Field(min_length=1, max_length=24, pattern=SHARE_CODE)]] | None = (
+        Field(default=None, max_length=10)
+    )
 
 
 def _missing_key() -> DomainError:
@@ -141,6 +146,7 @@ def order_create(
             city=city,
             dealer=dealer,
             lock_deadline=payload.lock_deadline,
+            voucher_codes=payload.voucher_codes or [],
             before_commit=respond,
         )
         return 201, answer
@@ -244,6 +250,17 @@ def order_configuration(request: HttpRequest, number: str, payload: Configuratio
     order = _mine(request, number)
     configuration = _referenced(configuration_get, "configuration", share_code=payload.configuration)
     order = order_change_configuration(order=order, configuration=configuration, actor=user)
+    return order_out(selectors.order_get_for_buyer(buyer=user, number=order.number))
+
+
+class OffersIn(Schema):
+    codes: list[Annotated[str, Field(min_length=1, max_length=24, pattern=SHARE_CODE)]] = Field(max_length=10)
+
+
+@router.post("/{number}/offers", summary="Set the coupons on my order before the lock")
+def order_offers(request: HttpRequest, number: str, payload: OffersIn) -> dict[str, Any]:
+    user = request_user(request)
+    order = order_offers_apply(order=_mine(request, number), codes=list(payload.codes), actor=user)
     return order_out(selectors.order_get_for_buyer(buyer=user, number=order.number))
 
 

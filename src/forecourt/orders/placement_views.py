@@ -30,6 +30,7 @@ from forecourt.core.money import Money
 from forecourt.dealers.models import City, Dealer
 from forecourt.dealers.selectors import city_get, dealer_get, dealers_in_city
 from forecourt.orders import policy, selectors
+from forecourt.orders.offer_views import chosen_codes, placement_offers_context, refusal_text
 from forecourt.orders.services import order_place
 from forecourt.orders.views import error_field, error_text, invalid
 
@@ -128,7 +129,11 @@ def _place_context(
     deposit = min(policy.deposit_fen(), configuration.total_fen)
     edit_url = reverse("catalog:configure", args=[configuration.trim.code])
     query = urlencode([("options", option) for option in configuration.option_codes])
+    dealer_id = data.get("dealer") or (suggested.public_id if suggested else "")
+    quoting_dealer = next((candidate for candidate in dealers if candidate.public_id == dealer_id), suggested)
+    offers = placement_offers_context(request.user, configuration, quoting_dealer, chosen_codes(data))
     return {
+        **offers,
         "configuration": configuration,
         "view": view,
         "trim": configuration.trim,
@@ -136,7 +141,7 @@ def _place_context(
         "city_code": city.code if city else "",
         "dealers": dealers,
         "suggested": suggested,
-        "dealer_id": data.get("dealer") or (suggested.public_id if suggested else ""),
+        "dealer_id": dealer_id,
         "lock_deadline": data.get("lock_deadline")
         or (today + timedelta(days=policy.lock_days())).isoformat(),
         "lock_min": today.isoformat(),
@@ -168,6 +173,7 @@ def place(request: HttpRequest, share_code: str) -> HttpResponse:
         city = city_from(data.get("city"))
         dealer = dealer_from(data.get("dealer"))
         lock_deadline = _lock_date_from(data.get("lock_deadline"))
+        codes = chosen_codes(data)
         number = place_once(
             request,
             body={
@@ -175,6 +181,7 @@ def place(request: HttpRequest, share_code: str) -> HttpResponse:
                 "city": city.code if city else None,
                 "dealer": dealer.public_id if dealer else None,
                 "lock_deadline": lock_deadline.isoformat() if lock_deadline else None,
+                "vouchers": sorted(codes),
             },
             perform=lambda: order_place(
                 buyer=request.user,
@@ -182,10 +189,13 @@ def place(request: HttpRequest, share_code: str) -> HttpResponse:
                 city=city,
                 dealer=dealer,
                 lock_deadline=lock_deadline,
+                voucher_codes=codes,
             ),
         )
     except DomainError as error:
         context = _place_context(request, configuration, data, error)
+        if isinstance(error.details, dict) and error.details.get("refused"):
+            context["error"] = refusal_text(error)
         return render(request, "orders/place.html", context, status=error.status)
     messages.success(request, _("Your order is placed. Pay the intention money to reserve your car."))
     return redirect("orders:detail", number=number)

@@ -75,6 +75,8 @@ def order_out(order: Order, *, for_staff: bool = False) -> dict[str, Any]:
         ],
         "price_list_version": order.price_list_version,
         "applied_offers": list(order.applied_offers),
+        "discount": {"amount": order.discount_fen, "currency": order.currency},
+        "floor": {"amount": order.floor_fen, "currency": order.currency},
         "configuration": order.configuration.share_code
         if order.configuration_id and order.configuration
         else None,

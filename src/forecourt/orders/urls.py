@@ -1,11 +1,12 @@
 from django.urls import path
 
-from forecourt.orders import edition_views, placement_views, views, workspace_views
+from forecourt.orders import edition_views, offer_views, placement_views, views, workspace_views
 
 app_name = "orders"
 urlpatterns = [
     path("orders/", views.mine, name="mine"),
     path("orders/new/<str:share_code>/", placement_views.place, name="place"),
+    path("orders/new/<str:share_code>/offers/", offer_views.place_offers_preview, name="place-offers"),
     path("orders/dealers/", placement_views.dealer_options, name="dealer-options"),
     path("orders/<str:number>/", views.detail, name="detail"),
     path("orders/<str:number>/payment-status/", views.payment_status, name="payment-status"),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("orders/<str:number>/change/", views.change, name="change"),
     path("orders/<str:number>/cancel/", views.cancel, name="cancel"),
     path("orders/<str:number>/delivery/", views.book_delivery, name="book-delivery"),
+    path("orders/<str:number>/offers/", offer_views.order_offers, name="offers"),
     path("limited/", edition_views.editions, name="editions"),
     path("limited/<slug:code>/", edition_views.edition_detail, name="edition"),
     path("limited/<slug:code>/reserve/", edition_views.edition_reserve, name="edition-reserve"),

@@ -31,6 +31,7 @@ from forecourt.core.errors import CoreErrorCode, DomainError, NotFound
 from forecourt.core.money import Money
 from forecourt.orders import selectors
 from forecourt.orders.models import Order, OrderStatus, PaymentStage
+from forecourt.orders.offer_views import PreviewRefusal, code_grouped, order_offers_context
 from forecourt.orders.services import (
     order_cancel,
     order_change_configuration,
@@ -39,6 +40,7 @@ from forecourt.orders.services import (
     order_pay_start,
     refund_due_on_cancel,
 )
+from forecourt.orders.services.offers import order_offer_codes, order_offers_quote
 from forecourt.orders.services.payments import ONLINE_PROVIDERS
 from forecourt.orders.services.placement import requote_under
 from forecourt.payments import selectors as payment_selectors
@@ -224,6 +226,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         hold=hold,
         delivery_min=clock.local_now().strftime("%Y-%m-%dT%H:%M"),
         can_book_delivery=order.status in (OrderStatus.FINAL_PAID, OrderStatus.READY_FOR_DELIVERY),
+        **order_offers_context(order, request.user),
     )
     return render(request, "orders/detail.html", context)
 
@@ -344,6 +347,9 @@ class ChangePreview:
     total: Money | None
     difference: Money | None
     errors: list[str]
+    discount: Money | None = None
+    # The order's coupons the new car would release, with why (no longer eligible, the floor, …).
+    released: tuple[PreviewRefusal, ...] = ()
 
 
 def _change_preview(order: Order, configuration: SavedConfiguration) -> ChangePreview:
@@ -360,9 +366,29 @@ def _change_preview(order: Order, configuration: SavedConfiguration) -> ChangePr
         return ChangePreview(
             configuration, list(result.lines), None, None, [e.message for e in result.errors]
         )
-    total = Money(result.total.amount - order.discount_fen, order.currency)
+    codes = order_offer_codes(order)
+    if not codes:
+        total = Money(result.total.amount, order.currency)
+        return ChangePreview(
+            configuration,
+            list(result.lines),
+            total,
+            Money(total.amount - order.total_fen, order.currency),
+            [],
+        )
+    # The coupons are quoted again for the new car, exactly as the change will (refused ones released).
+    quote = order_offers_quote(
+        order=order, codes=codes, trim=configuration.trim, vehicle_price_fen=result.total.amount
+    )
+    total = Money(quote.total_fen, order.currency)
     return ChangePreview(
-        configuration, list(result.lines), total, Money(total.amount - order.total_fen, order.currency), []
+        configuration,
+        list(result.lines),
+        total,
+        Money(total.amount - order.total_fen, order.currency),
+        [],
+        discount=Money(quote.discount_fen, order.currency),
+        released=tuple(PreviewRefusal(code_grouped(r.code), r.reason, r.message) for r in quote.refused),
     )
 
 

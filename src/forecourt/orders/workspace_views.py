@@ -26,10 +26,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from forecourt.core import clock
 from forecourt.core.errors import DomainError, NotFound
+from forecourt.core.money import Money
 from forecourt.orders import selectors
 from forecourt.orders.access import is_order_staff
 from forecourt.orders.errors import OrderErrorCode
 from forecourt.orders.models import Order, OrderStatus, Vehicle
+from forecourt.orders.offer_views import offer_rows
 from forecourt.orders.services import (
     normalise_vin,
     order_allocate_vehicle,
@@ -109,6 +111,8 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         can_deliver=order.status == OrderStatus.READY_FOR_DELIVERY,
         delivery_min=clock.local_now().strftime("%Y-%m-%dT%H:%M"),
         dealer=getattr(request.user, "dealer", None),
+        offer_rows=offer_rows(order),
+        floor=Money(order.floor_fen, order.currency),
     )
     return render(request, "orders/workspace/detail.html", context)
 

@@ -32,6 +32,10 @@ LAYOUT_URL_NAMES = (
     "appointments:workspace-check-in",
     "leads:workspace-kpi",
     "orders:workspace-list",
+    "offers:campaigns",
+    "offers:mine",
+    "offers-workspace:write-off",
+    "subsidies:ops",
     "admin:index",
 )
 
@@ -46,6 +50,8 @@ _MY_ORDER_VIEWS = frozenset(
     {"orders:mine", "orders:detail", "orders:change", "orders:cancel", "orders:place", "orders:pay"}
 )
 _WORKSPACE_ORDER_VIEWS = frozenset({"orders:workspace-list", "orders:workspace-detail"})
+_OFFER_VIEWS = frozenset({"offers:campaigns", "offers:campaign"})
+_MY_COUPON_VIEWS = frozenset({"offers:mine", "offers:voucher"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +119,7 @@ def navigation(request: HttpRequest, urls: dict[str, str | None]) -> list[NavLin
         ),
         (pgettext("navigation", "Dealers"), urls["dealers:finder"], view_name.startswith("dealers:")),
         (pgettext("navigation", "Compare"), urls["catalog:compare"], view_name == "catalog:compare"),
+        (pgettext("navigation", "Offers"), urls["offers:campaigns"], view_name in _OFFER_VIEWS),
     ]
     if signed_in:
         if user.is_consumer:
@@ -126,11 +133,30 @@ def navigation(request: HttpRequest, urls: dict[str, str | None]) -> list[NavLin
             entries.append(
                 (pgettext("navigation", "My orders"), urls["orders:mine"], view_name in _MY_ORDER_VIEWS)
             )
+            entries.append(
+                (pgettext("navigation", "My coupons"), urls["offers:mine"], view_name in _MY_COUPON_VIEWS)
+            )
+        if user.role == Role.PARTNER:
+            # Partner merchants' counter staff write off their service vouchers.
+            entries.append(
+                (
+                    pgettext("navigation", "Write-off"),
+                    urls["offers-workspace:write-off"],
+                    view_name.startswith("offers-workspace:"),
+                )
+            )
         entries.append(
             (pgettext("navigation", "Account"), urls["accounts:account"], view_name == "accounts:account")
         )
         if user.is_staff or user.role == Role.OPS:
             entries.append((pgettext("navigation", "Ops console"), urls["admin:index"], False))
+            entries.append(
+                (
+                    pgettext("navigation", "Subsidy review"),
+                    urls["subsidies:ops"],
+                    view_name.startswith("subsidies:ops"),
+                )
+            )
     else:
         sign_in = urls["accounts:sign-in"]
         if sign_in is not None and view_name != "accounts:sign-in":
@@ -168,6 +194,11 @@ def workspace_navigation(request: HttpRequest, urls: dict[str, str | None]) -> l
             pgettext("navigation", "Orders"),
             urls["orders:workspace-list"],
             view_name in _WORKSPACE_ORDER_VIEWS,
+        ),
+        (
+            pgettext("navigation", "Write-off"),
+            urls["offers-workspace:write-off"],
+            view_name.startswith("offers-workspace:"),
         ),
         (
             pgettext("navigation", "KPIs"),

@@ -100,9 +100,12 @@ class Order(models.Model):
     price_list_version = models.PositiveIntegerField(_("price list version"))
     currency = models.CharField(max_length=3, default="CNY")
     vehicle_price_fen = models.BigIntegerField(_("vehicle price (fen)"))
-    # Offers come in a later issue; the fields are here so an order records what it was given.
+    # The coupons applied, exactly as the dealer must honour them ([{"code", "campaign", "name", "kind",
+    # "value_fen"}]); their values add up to `discount_fen`.
     discount_fen = models.BigIntegerField(_("discount (fen)"), default=0)
     applied_offers = models.JSONField(default=list, blank=True)
+    # The lowest total ops allow for this car (offers' price floor): no stack of coupons goes below it.
+    floor_fen = models.BigIntegerField(_("price floor (fen)"), default=0)
     total_fen = models.BigIntegerField(_("total (fen)"))
     intention_fen = models.BigIntegerField(_("intention money (fen)"))
     # The whole deposit, of which the intention money is the first part.
@@ -164,6 +167,9 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(total_fen=F("vehicle_price_fen") - F("discount_fen")),
                 name="order_total_is_price_less_discount",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_fen__gte=F("floor_fen")), name="order_total_not_below_floor"
             ),
             models.CheckConstraint(
                 condition=Q(intention_fen__lte=F("deposit_fen"), deposit_fen__lte=F("total_fen")),

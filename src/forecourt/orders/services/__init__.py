@@ -2,6 +2,9 @@
 
 - placing and changing: `order_place(*, buyer, configuration=None, edition=None, city=None, dealer=None,
   lock_deadline=None) -> Order`, `order_change_configuration(*, order, configuration, actor) -> Order`
+- coupons: `order_offers_apply(*, order, codes, actor) -> Order` (before the lock),
+  `order_offers_quote(*, order, codes, trim=None, vehicle_price_fen=None) -> OfferQuote` (a preview);
+  placement takes `voucher_codes`, a configuration change re-quotes them, cancellation releases them
 - the one status change: `order_transition(*, order, to_status, actor=None, reason="", cancel_reason="",
   **payload) -> Order`
 - money: `order_pay_start(*, order, stage, provider, channel="", return_url, actor) -> PaymentStart`,
@@ -28,6 +31,7 @@ from forecourt.orders.services.delivery import (
 )
 from forecourt.orders.services.holds import hold_confirm, hold_release, hold_renew, hold_take, holds_expire
 from forecourt.orders.services.lifecycle import order_lock, orders_auto_lock
+from forecourt.orders.services.offers import order_offers_apply, order_offers_quote
 from forecourt.orders.services.payments import (
     order_final_payment_confirm,
     order_pay_start,
@@ -53,6 +57,8 @@ __all__ = [
     "order_final_payment_confirm",
     "order_late_days_accrue",
     "order_lock",
+    "order_offers_apply",
+    "order_offers_quote",
     "order_pay_start",
     "order_payment_credit",
     "order_place",

@@ -31,6 +31,7 @@ from forecourt.orders.models import (
 )
 from forecourt.orders.selectors import delivery_dealer_suggest, edition_stock_for
 from forecourt.orders.services.holds import all_units_held_error, hold_take, holds_overdue, sold_out_error
+from forecourt.orders.services.offers import OFFER_FIELDS, order_offer_codes, order_offers_write
 from forecourt.orders.services.transitions import order_event, order_lock_row, order_settle_lock
 
 
@@ -123,9 +124,12 @@ def order_place(
     city: City | None = None,
     dealer: Dealer | None = None,
     lock_deadline: date | None = None,
+    voucher_codes: list[str] | None = None,
     before_commit: Callable[[Order], None] | None = None,
 ) -> Order:
     """Place an order from a saved configuration, or for a limited edition with a hold on one unit.
+
+    `voucher_codes` are the buyer's coupons to apply: any refused is a 409 with its reason and no order.
 
     `before_commit(order)` runs in the transaction once the order is written and before an edition's unit
     is counted: an answer built there is stored (idempotency) without holding the stock row meanwhile.
@@ -196,6 +200,7 @@ def order_place(
             dealer=delivering,
             city=city or delivering.city,
             deadline=deadline,
+            voucher_codes=list(voucher_codes or []),
             before_commit=before_commit,
         )
     except IntegrityError:
@@ -218,6 +223,7 @@ def _create(
     dealer: Dealer,
     city: City,
     deadline: date,
+    voucher_codes: list[str],
     before_commit: Callable[[Order], None] | None,
     **fields: Any,
 ) -> Order:
@@ -257,6 +263,10 @@ def _create(
             created_at=moment,
             updated_at=moment,
         )
+        # The coupons need the order's number; the deposit is then fitted within the discounted total.
+        order_offers_write(order, voucher_codes)
+        order.intention_fen, order.deposit_fen = _amounts(order.total_fen, edition)
+        order.save(update_fields=[*OFFER_FIELDS, "intention_fen", "deposit_fen"])
         OrderStatusChange.objects.create(
             order=order,
             from_status="",
@@ -275,6 +285,8 @@ def _create(
                 dealer=dealer.public_id,
                 trim=order.trim.code,
                 total_fen=order.total_fen,
+                discount_fen=order.discount_fen,
+                vouchers=order_offer_codes(order),
                 price_list_version=order.price_list_version,
                 configuration=configuration.share_code if configuration else None,
                 **hold_payload,
@@ -339,34 +351,43 @@ def order_change_configuration(*, order: Order, configuration: SavedConfiguratio
             raise DomainError(
                 OrderErrorCode.PRICE_LIST_CHANGED, _("The order's price list changed."), status=409
             )
-        new_total = result.total.amount - locked.discount_fen
+        moment = clock.now()
+        old = {
+            "configuration": locked.configuration,
+            "trim_code": locked.trim.code,
+            "option_codes": list(locked.option_codes),
+            "total_fen": locked.total_fen,
+            "codes": order_offer_codes(locked),
+        }
+        locked.configuration = configuration
+        locked.trim = configuration.trim
+        locked.option_codes = list(result.option_codes)
+        locked.lines = [line.as_record() for line in result.lines]
+        locked.vehicle_price_fen = result.total.amount
+        # The coupons are quoted again for the new car: one no longer eligible is released (the change
+        # page shows this before the buyer confirms), the rest are re-valued under the caps and the floor.
+        order_offers_write(locked, old["codes"], release_refused=True)
+        new_total = locked.total_fen
         if new_total < max(locked.paid_fen, locked.deposit_fen):
             raise DomainError(
                 OrderErrorCode.INVALID_CONFIGURATION,
                 _("The new total would be less than the deposit."),
                 status=422,
             )
-        moment = clock.now()
         change = OrderChange.objects.create(
             order=locked,
-            old_configuration=locked.configuration,
+            old_configuration=old["configuration"],
             new_configuration=configuration,
-            old_trim_code=locked.trim.code,
+            old_trim_code=old["trim_code"],
             new_trim_code=configuration.trim.code,
-            old_option_codes=list(locked.option_codes),
+            old_option_codes=old["option_codes"],
             new_option_codes=list(result.option_codes),
-            old_total_fen=locked.total_fen,
+            old_total_fen=old["total_fen"],
             new_total_fen=new_total,
             price_list_version=locked.price_list_version,
             actor=actor,
             at=moment,
         )
-        locked.configuration = configuration
-        locked.trim = configuration.trim
-        locked.option_codes = list(result.option_codes)
-        locked.lines = [line.as_record() for line in result.lines]
-        locked.vehicle_price_fen = result.total.amount
-        locked.total_fen = new_total
         locked.updated_at = moment
         locked.save(
             update_fields=[
@@ -375,8 +396,7 @@ def order_change_configuration(*, order: Order, configuration: SavedConfiguratio
                 "option_codes",
                 "lines",
                 "vehicle_price_fen",
-                "total_fen",
-                "updated_at",
+                *OFFER_FIELDS,
             ]
         )
         order_event(
@@ -388,6 +408,7 @@ def order_change_configuration(*, order: Order, configuration: SavedConfiguratio
             new_total_fen=change.new_total_fen,
             difference_fen=change.difference_fen,
             price_list_version=change.price_list_version,
+            vouchers_released=[code for code in old["codes"] if code not in order_offer_codes(locked)],
         )
     return locked
 

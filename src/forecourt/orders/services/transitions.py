@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from forecourt.core import clock
 from forecourt.core.errors import DomainError
 from forecourt.core.events import event_record
+from forecourt.offers import services as offer_services
 from forecourt.orders.errors import OrderErrorCode
 from forecourt.orders.models import (
     ALLOWED_TRANSITIONS,
@@ -114,6 +115,12 @@ def order_transition(
             reason=reason[:200],
             at=moment,
         )
+        if to_status == S.CANCELLED:
+            # In the cancellation's own transaction: no refund can go out while a coupon still stands on
+            # the order (each is released or voided by its campaign's rule). Refunds use paid money only.
+            offer_services.vouchers_release_for_order(
+                order_reference=locked.number, reason=cancel_reason or CancelReason.BUYER
+            )
         order_event(
             f"order.{to_status}",
             locked,

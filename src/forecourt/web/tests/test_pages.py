@@ -31,6 +31,10 @@ ENGLISH_NAV_LABELS = {
     "Account",
     "Sign in",
     "Ops console",
+    "Offers",
+    "My coupons",
+    "Write-off",
+    "Subsidy review",
 }
 NAV = re.compile(r'<nav class="site-nav"[^>]*>(.*?)</nav>', re.S)
 WORKSPACE_NAV = re.compile(r'<nav class="workspace-nav"[^>]*>(.*?)</nav>', re.S)
@@ -93,14 +97,14 @@ def test_home_speaks_english_when_the_language_cookie_says_so(client: Client, de
 
     assert "Our models" in html
     labels = [label for _, label in nav_links(html)]
-    assert labels == ["Models", "Test drive", "Dealers", "Compare", "Sign in"]
+    assert labels == ["Models", "Test drive", "Dealers", "Compare", "Offers", "Sign in"]
 
 
 def test_chinese_home_has_no_english_navigation_label(client: Client, demo_catalogue: None) -> None:
     html = client.get("/").content.decode()
 
     labels = [label for _, label in nav_links(html)]
-    assert labels == ["车型", "预约试驾", "门店", "对比", "登录"]
+    assert labels == ["车型", "预约试驾", "门店", "对比", "优惠", "登录"]
     assert not ENGLISH_NAV_LABELS & set(labels)
 
 
@@ -112,6 +116,7 @@ def test_navigation_links_to_each_section(client: Client) -> None:
         (reverse("appointments:book-test-drive"), "预约试驾"),
         (reverse("dealers:finder"), "门店"),
         (reverse("catalog:compare"), "对比"),
+        (reverse("offers:campaigns"), "优惠"),
         (reverse("accounts:sign-in") + "?next=%2F%3Ffrom%3Dtest", "登录"),
     ]
 
@@ -139,8 +144,10 @@ def test_signed_in_consumer_sees_their_appointments_and_no_ops_console(client: C
         ("/test-drive/", "预约试驾"),
         ("/dealers/", "门店"),
         ("/compare/", "对比"),
+        ("/offers/", "优惠"),
         ("/appointments/mine/", "我的预约"),
         ("/orders/", "我的订单"),
+        ("/offers/mine/", "我的优惠券"),
         ("/account/", "我的"),
     ]
     assert "workspace-nav" not in html
@@ -151,7 +158,16 @@ def test_ops_without_admin_rights_still_see_the_ops_console_link(client: Client)
 
     links = nav_links(client.get("/").content.decode())
 
-    assert [label for _, label in links] == ["车型", "预约试驾", "门店", "对比", "我的", "运营后台"]
+    assert [label for _, label in links] == [
+        "车型",
+        "预约试驾",
+        "门店",
+        "对比",
+        "优惠",
+        "我的",
+        "运营后台",
+        "补贴审核",
+    ]
 
 
 def test_anonymous_visitor_sees_no_workspace(client: Client) -> None:
@@ -175,12 +191,13 @@ def test_sales_staff_get_the_workspace_bar_with_the_current_page_marked(client: 
         ("/workspace/appointments/", "今日预约"),
         ("/workspace/check-in/", "签到"),
         ("/workspace/orders/", "订单"),
+        ("/workspace/vouchers/", "核销"),
         ("/workspace/kpi/", "指标"),
     ]
     assert '<a href="/workspace/check-in/" aria-current="page">签到</a>' in html
     assert "工作台" in html
     # Staff are not shown the consumer's own appointment list.
-    assert [label for _, label in nav_links(html)] == ["车型", "预约试驾", "门店", "对比", "我的"]
+    assert [label for _, label in nav_links(html)] == ["车型", "预约试驾", "门店", "对比", "优惠", "我的"]
 
 
 def test_service_advisors_get_appointments_but_no_lead_links(client: Client) -> None:
@@ -195,6 +212,7 @@ def test_service_advisors_get_appointments_but_no_lead_links(client: Client) -> 
         ("/workspace/appointments/", "今日预约"),
         ("/workspace/check-in/", "签到"),
         ("/workspace/orders/", "订单"),
+        ("/workspace/vouchers/", "核销"),
     ]
 
 
