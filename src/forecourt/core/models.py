@@ -103,3 +103,17 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class RateCounter(models.Model):
+    """Hits on one rate-limit key in one fixed window; written only by `core.ratelimit`'s one upsert.
+
+    The key names the window, so a new window starts a new row and old rows only wait for the sweeper.
+    """
+
+    key = models.CharField(max_length=255, primary_key=True)
+    count = models.PositiveIntegerField()
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.count}"

@@ -16,10 +16,8 @@ import json
 import re
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.urls import register_converter
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field, ValidationError
@@ -32,6 +30,7 @@ from forecourt.offers.errors import field_error
 from forecourt.offers.models import Campaign, Voucher
 from forecourt.offers.presenters import campaign_out, voucher_out
 from forecourt.offers.services import campaign_claim, voucher_pay_start, voucher_refund
+from forecourt.payments.services import return_url_on_site
 
 campaigns_router = Router(tags=["offers"])
 vouchers_router = Router(tags=["offers"], auth=api_auth)
@@ -162,24 +161,14 @@ class VoucherPayIn(Schema):
 def voucher_pay(request: HttpRequest, code: str, payload: VoucherPayIn) -> tuple[int, dict[str, Any]]:
     holder = request_user(request)
     voucher = _mine(request, code)
-    if not url_has_allowed_host_and_scheme(
-        payload.return_url, allowed_hosts=set(settings.ALLOWED_HOSTS), require_https=False
-    ):
-        raise field_error(CoreErrorCode.INVALID, "return_url", _("Return to a page of this site."))
     start = voucher_pay_start(
         voucher=voucher,
         provider=payload.provider,
         channel=payload.channel,
-        return_url=payload.return_url,
+        return_url=return_url_on_site(payload.return_url),
         actor=holder,
     )
-    return 201, {
-        "kind": start.kind,
-        "url": start.url,
-        "qr_payload": start.qr_payload,
-        "params": start.params,
-        "voucher": voucher.code,
-    }
+    return 201, {**start.as_answer(), "voucher": voucher.code}
 
 
 @vouchers_router.post("/{vouchercode:code}/refund", summary="Refund an unused paid coupon")

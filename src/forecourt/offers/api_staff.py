@@ -83,8 +83,10 @@ def redemption_out(redemption: Redemption) -> dict[str, Any]:
     }
 
 
-def voucher_card(voucher: Voucher) -> dict[str, Any]:
-    """What staff see before writing a voucher off: what, whose, value, validity, conditions, status."""
+def voucher_card(voucher: Voucher, *, standing: Redemption | None = None) -> dict[str, Any]:
+    """What staff see before writing a voucher off: what, whose, value, validity, conditions, status.
+
+    `standing`: the voucher's standing redemption when the caller already has it (saves a query)."""
     campaign = voucher.campaign
     status = voucher_effective_status(voucher)
     value_fen = voucher.applied_value_fen if voucher.applied_value_fen else voucher.face_value_fen
@@ -94,7 +96,7 @@ def voucher_card(voucher: Voucher) -> dict[str, Any]:
         "kind_label": str(CouponKind(voucher.kind).label),
         "campaign": {"id": campaign.public_id, "name": campaign.display_name},
         "what": campaign.display_gift or campaign.display_description or campaign.display_name,
-        "merchant": campaign.merchant.display_name if campaign.merchant_id else None,
+        "merchant": campaign.merchant.display_name if campaign.merchant else None,
         "holder": holder_out(voucher),
         "value": {"amount": value_fen, "currency": "CNY"},
         "percent_off_bp": voucher.percent_off_bp or None,
@@ -107,7 +109,8 @@ def voucher_card(voucher: Voucher) -> dict[str, Any]:
         "redemption": None,
     }
     if status == "redeemed":
-        standing = standing_redemption(voucher)
+        if standing is None:
+            standing = standing_redemption(voucher)
         card["redemption"] = redemption_out(standing) if standing is not None else None
     return card
 
@@ -160,10 +163,10 @@ def redeem(
 
 
 def writeoff_answer(redemption: Redemption) -> dict[str, Any]:
-    voucher = Voucher.objects.select_related("campaign", "campaign__merchant", "holder").get(
-        pk=redemption.voucher_id
-    )
-    return {"voucher": voucher_card(voucher), "redemption": redemption_out(redemption)}
+    """The answer to a write-off, from the voucher the service wrote off (its campaign, merchant and holder
+    are already loaded) and the redemption itself: no second read."""
+    voucher = redemption.voucher
+    return {"voucher": voucher_card(voucher, standing=redemption), "redemption": redemption_out(redemption)}
 
 
 def _keys_sorted(value: Any) -> Any:

@@ -68,7 +68,7 @@ def application_out(application: SubsidyApplication) -> dict[str, Any]:
         "scrapped_plate": application.scrapped_plate,
         "certificate_number": application.certificate_number,
         "intended_model": application.intended_model.code,
-        "intended_trim": application.intended_trim.code if application.intended_trim_id else None,
+        "intended_trim": application.intended_trim.code if application.intended_trim else None,
         "submitted_at": application.submitted_at.isoformat(),
         "decided_at": application.decided_at.isoformat() if application.decided_at else None,
         "reason": application.reject_reason or None,

@@ -7,20 +7,31 @@ GB 11643 check digit; their certificates are small generated PDF and PNG files.
 
 from __future__ import annotations
 
+import logging
 import random
 import struct
 import zlib
-from datetime import date, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.test.utils import override_settings
 
 from forecourt.accounts.models import Role, User
-from forecourt.catalog.models import VehicleModel
+from forecourt.catalog.configurator import default_choices
+from forecourt.catalog.models import Trim, VehicleModel
+from forecourt.catalog.selectors import configuration_quote, trim_snapshot_for
+from forecourt.catalog.services import configuration_save
 from forecourt.core import clock
 from forecourt.core.demo_people import demo_name
+from forecourt.core.errors import DomainError
+from forecourt.core.events import deliver_event, subscribers_for
+from forecourt.core.logging import log_context
+from forecourt.core.models import Event
 from forecourt.dealers.models import City, Dealer
-from forecourt.offers.models import IdDocumentType, Sponsor, SubsidyApplication, SubsidyProgramme
+from forecourt.offers.models import IdDocumentType, Sponsor, SubsidyApplication, SubsidyProgramme, Voucher
 from forecourt.offers.services.subsidies import (
     id_check_character,
     subsidy_apply,
@@ -28,11 +39,20 @@ from forecourt.offers.services.subsidies import (
     subsidy_programme_create,
     subsidy_withdraw,
 )
+from forecourt.payments import selectors as payment_selectors
+from forecourt.payments.services import payment_sandbox_choose
+
+logger = logging.getLogger(__name__)
 
 PROGRAMME_NAME = "上海市2026年汽车以旧换新补贴"
 # Shanghai district codes (黄浦, 徐汇, 长宁, 静安, 普陀, 虹口, 杨浦, 闵行, 宝山, 浦东).
 _AREAS = ("310101", "310104", "310105", "310106", "310107", "310109", "310110", "310112", "310113", "310115")
 _PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+_VIN_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+# The sandbox gateway notifies from a task: run tasks at once while seeding (the worker is not running).
+IMMEDIATE_TASKS = {
+    "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}
+}
 # (state, how many): every state a reviewer meets.
 _PLAN = (("approved_used", 1), ("approved", 2), ("rejected", 1), ("withdrawn", 1), ("submitted", 3))
 _REJECT_REASONS = (
@@ -95,26 +115,150 @@ def demo_pdf(number: str) -> bytes:
     return body
 
 
-def _write_off(voucher_application: SubsidyApplication) -> None:
-    """Write the approved subsidy off at a Shanghai dealer, as at a purchase (skipped if not possible)."""
-    from forecourt.offers.services import redemption_record  # the write-off helper's service
+def _settle() -> None:
+    """Run the subscribers of the events recorded at this moment (and of the events they record), as
+    the worker would after the commit: a payment credited to its order, a delivery's vouchers written off."""
+    delivered: set[Any] = set()
+    while pending := list(
+        Event.objects.filter(occurred_at=clock.now()).exclude(id__in=delivered).only("id", "name")
+    ):
+        for event in pending:
+            delivered.add(event.id)
+            if subscribers_for(event.name):
+                deliver_event.call(str(event.id))
 
-    voucher = voucher_application.voucher
-    dealer = Dealer.objects.filter(city__code="shanghai").order_by("pk").first() or Dealer.objects.first()
-    if dealer is None:
-        return
-    staff = User.objects.filter(dealer=dealer).order_by("pk").first()
-    try:
-        with transaction.atomic():
-            redemption_record(
-                voucher=voucher, staff=staff, dealer=dealer, idempotency_key=f"demo-{voucher.code}"
+
+@contextmanager
+def _at(moment: datetime) -> Iterator[None]:
+    with clock.frozen_at(moment):
+        yield
+        _settle()
+
+
+def _pay_online(order: Any, stage: str) -> None:
+    """The buyer pays `stage` of the order through the sandbox gateway (its notification credits it)."""
+    from forecourt.orders import services as orders  # offers never imports orders at module level
+
+    order.refresh_from_db()  # the previous payment was credited by a subscriber
+    orders.order_pay_start(
+        order=order, stage=stage, provider="sandbox", return_url=f"/orders/{order.number}/", actor=order.buyer
+    )
+    intent = [
+        intent
+        for intent in payment_selectors.payment_intents_for(reference=order.number, purpose=f"order.{stage}")
+        if intent.status == "created"
+    ][-1]
+    with override_settings(TASKS=IMMEDIATE_TASKS):
+        payment_sandbox_choose(intent=intent, choice="pay")
+
+
+def _purchase_place(programme: SubsidyProgramme) -> tuple[Dealer, User] | None:
+    """A dealer of the programme's city that delivers cars, and its sales advisor."""
+    dealers = Dealer.objects.filter(is_active=True, offers_delivery=True).order_by("pk")
+    if programme.city_id is not None:
+        dealers = dealers.filter(city_id=programme.city_id)
+    for dealer in dealers:
+        staff = (
+            User.objects.filter(
+                dealer=dealer, role__in=[Role.SALES_ADVISOR, Role.DEALER_MANAGER], is_active=True
             )
-    except Exception:
-        return
+            .order_by("pk")
+            .first()
+        )
+        if staff is not None:
+            return dealer, staff
+    return None
+
+
+def _configuration(application: SubsidyApplication, buyer: User) -> Any:
+    """The buyer's saved configuration of the car named in the application (its defaults), if it has one."""
+    trims = Trim.objects.filter(model=application.intended_model, is_active=True, is_limited_edition=False)
+    for trim in trims.order_by("position", "code"):
+        choices = sorted(default_choices(trim_snapshot_for(trim.code)))
+        if configuration_quote(trim_code=trim.code, option_codes=choices).valid:
+            return configuration_save(trim_code=trim.code, option_codes=choices, owner=buyer)
+    return None
+
+
+def _buy_with_subsidy(application: SubsidyApplication, *, start: datetime, rng: random.Random) -> Any:
+    """The applicant buys the car they applied for at a dealer of the programme's city, with the subsidy
+    voucher on the order; the order is paid, a car allocated and delivered, and the delivery writes the
+    voucher off against the order at its dealer. Returns the order, or None when the catalogue or the
+    dealers cannot support a purchase (the application then stays approved and unused)."""
+    from forecourt.orders import services as orders  # offers never imports orders at module level
+
+    voucher = Voucher.objects.get(application=application)
+    place = _purchase_place(application.programme)
+    if place is None:
+        return None
+    dealer, staff = place
+    buyer = application.applicant
+    day = timedelta(days=1)
+    # Handed over at 10:00 in Shanghai, eight days after the order.
+    delivery_at = (
+        (start + 8 * day).astimezone(clock.SHANGHAI).replace(hour=10, minute=0, second=0, microsecond=0)
+    )
+    try:
+        with _at(start):
+            configuration = _configuration(application, buyer)
+            if configuration is None:
+                return None
+        with _at(start + timedelta(minutes=20)):
+            order = orders.order_place(
+                buyer=buyer, configuration=configuration, dealer=dealer, voucher_codes=[voucher.code]
+            )
+            _pay_online(order, "intention")
+        with _at(start + timedelta(hours=3)):
+            _pay_online(order, "deposit")
+        with _at(start + 2 * day):
+            order.refresh_from_db()
+            order = orders.order_lock(order=order, actor=buyer)
+        with _at(start + 4 * day):
+            vin = (
+                "LSB" + "".join(rng.choice(_VIN_LETTERS) for _ in range(6)) + f"TS{rng.randrange(10**6):06d}"
+            )
+            car = orders.vehicle_add(
+                vin=vin, trim=order.trim, option_codes=list(order.option_codes), dealer=dealer
+            )
+            order = orders.order_allocate_vehicle(order=order, vehicle=car, actor=staff)
+        with _at(start + 6 * day):
+            order = orders.order_final_payment_confirm(
+                order=order, actor=staff, receipt_number=f"POS{start:%Y%m%d}{rng.randrange(1000, 9999)}"
+            )
+            order = orders.order_delivery_book(order=order, delivery_at=delivery_at, actor=staff)
+        with _at(delivery_at + timedelta(minutes=40)):
+            order = orders.order_delivery_confirm(order=order, actor=staff)
+    except DomainError as error:
+        logger.warning("demo subsidy purchase stopped", extra=log_context(code=error.code))
+        return None
+    return order
+
+
+def _apply(
+    programme: SubsidyProgramme, person: User, models: list[VehicleModel], rng: random.Random
+) -> SubsidyApplication:
+    number = f"SH{clock.now():%Y}{rng.randrange(10**7, 10**8)}"
+    if rng.random() < 0.5:
+        certificate = ContentFile(demo_pdf(number), name="certificate.pdf")
+    else:
+        certificate = ContentFile(demo_png(rng), name="certificate.png")
+    return subsidy_apply(
+        programme=programme,
+        applicant=person,
+        full_name=person.display_name if len(person.display_name or "") >= 2 else demo_name(rng),
+        id_type=IdDocumentType.RESIDENT_ID,
+        id_number=fake_resident_id(rng),
+        scrapped_plate=fake_plate(rng),
+        certificate_number=number,
+        certificate=certificate,
+        intended_model_code=rng.choice(models).code,
+    )
 
 
 def seed_subsidies(*, rng: random.Random) -> SubsidyProgramme | None:
-    """One government programme (¥10,000 per applicant, pool ¥500,000) with applications in every state."""
+    """One government programme (¥10,000 per applicant, pool ¥500,000) with applications in every state;
+    the first approved applicant has bought their car with the subsidy on the order, written off at
+    its delivery."""
     if SubsidyProgramme.objects.filter(name=PROGRAMME_NAME).exists():
         return None
     models = list(VehicleModel.objects.order_by("position", "code")[:4])
@@ -123,51 +267,44 @@ def seed_subsidies(*, rng: random.Random) -> SubsidyProgramme | None:
     if not models or ops is None or not consumers:
         return None
     at = clock.now()
-    programme = subsidy_programme_create(
-        name=PROGRAMME_NAME,
-        name_en="Shanghai 2026 car replacement subsidy",
-        description="报废本人名下在沪登记的旧车并购买新能源新车，每人补贴1万元，额度用完即止。",
-        description_en="Scrap an old car registered in Shanghai in your name and buy a new-energy car: "
-        "¥10,000 per person while the pool lasts.",
-        sponsor=Sponsor.GOVERNMENT,
-        city=City.objects.filter(code="shanghai").first(),
-        amount_fen=10_000_00,
-        pool_fen=500_000_00,
-        opens_at=at - timedelta(days=30),
-        closes_at=at + timedelta(days=150),
-        eligible_models=[model.code for model in models],
-        actor=ops,
-    )
+    opened = at - timedelta(days=30)
+    with clock.frozen_at(opened):
+        programme = subsidy_programme_create(
+            name=PROGRAMME_NAME,
+            name_en="Shanghai 2026 car replacement subsidy",
+            description="报废本人名下在沪登记的旧车并购买新能源新车，每人补贴1万元，额度用完即止。",
+            description_en="Scrap an old car registered in Shanghai in your name and buy a new-energy car: "
+            "¥10,000 per person while the pool lasts.",
+            sponsor=Sponsor.GOVERNMENT,
+            city=City.objects.filter(code="shanghai").first(),
+            amount_fen=10_000_00,
+            pool_fen=500_000_00,
+            opens_at=opened,
+            closes_at=at + timedelta(days=150),
+            eligible_models=[model.code for model in models],
+            actor=ops,
+        )
     people = iter(consumers)
     for state, count in _PLAN:
         for _index in range(count):
             person = next(people, None)
             if person is None:
                 return programme
-            number = f"SH{at:%Y}{rng.randrange(10**7, 10**8)}"
-            if rng.random() < 0.5:
-                certificate = ContentFile(demo_pdf(number), name="certificate.pdf")
-            else:
-                certificate = ContentFile(demo_png(rng), name="certificate.png")
-            application = subsidy_apply(
-                programme=programme,
-                applicant=person,
-                full_name=person.display_name if len(person.display_name or "") >= 2 else demo_name(rng),
-                id_type=IdDocumentType.RESIDENT_ID,
-                id_number=fake_resident_id(rng),
-                scrapped_plate=fake_plate(rng),
-                certificate_number=number,
-                certificate=certificate,
-                intended_model_code=rng.choice(models).code,
-            )
-            if state in ("approved", "approved_used"):
-                application = subsidy_decide(application=application, actor=ops, approve=True)
-                if state == "approved_used":
-                    _write_off(application)
-            elif state == "rejected":
-                subsidy_decide(
-                    application=application, actor=ops, approve=False, reason=rng.choice(_REJECT_REASONS)
-                )
-            elif state == "withdrawn":
-                subsidy_withdraw(application=application, actor=person)
+            # The used subsidy was granted weeks ago (its car is delivered since); the others lately.
+            days_ago = 25 if state == "approved_used" else rng.uniform(1, 12)
+            submitted_at = at - timedelta(days=days_ago, minutes=rng.randrange(0, 600))
+            with clock.frozen_at(submitted_at):
+                application = _apply(programme, person, models, rng)
+            decided_at = min(submitted_at + timedelta(hours=rng.uniform(4, 30)), at - timedelta(minutes=30))
+            with clock.frozen_at(decided_at):
+                if state in ("approved", "approved_used"):
+                    application = subsidy_decide(application=application, actor=ops, approve=True)
+                elif state == "rejected":
+                    subsidy_decide(
+                        application=application, actor=ops, approve=False, reason=rng.choice(_REJECT_REASONS)
+                    )
+                elif state == "withdrawn":
+                    subsidy_withdraw(application=application, actor=person)
+            if state == "approved_used":
+                _buy_with_subsidy(application, start=decided_at + timedelta(days=2), rng=rng)
     return programme

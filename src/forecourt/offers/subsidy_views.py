@@ -8,19 +8,20 @@ checks the role and audits the viewing (never a public media URL).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from forecourt.accounts.models import Role
+from forecourt.accounts.models import Role, User
 from forecourt.catalog.models import VehicleModel
 from forecourt.core.audit import audit_record
 from forecourt.core.errors import DomainError
@@ -174,10 +175,11 @@ def mine(request: HttpRequest) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest, application_id: str) -> HttpResponse:
     try:
-        application = application_get(public_id=application_id, viewer=request.user)  # type: ignore[arg-type]
-        if application.applicant_id != request.user.pk:
+        person = cast(User, request.user)
+        application = application_get(public_id=application_id, viewer=person)
+        if application.applicant_id != person.pk:
             raise Http404
-        subsidy_withdraw(application=application, actor=request.user)  # type: ignore[arg-type]
+        subsidy_withdraw(application=application, actor=person)
     except DomainError as error:
         if error.status == 404:
             raise Http404 from None
@@ -293,7 +295,7 @@ def ops_decide(request: HttpRequest, application_id: str) -> HttpResponse:
 @never_cache
 @login_required
 @require_GET
-def ops_certificate(request: HttpRequest, application_id: str) -> HttpResponse:
+def ops_certificate(request: HttpRequest, application_id: str) -> HttpResponseBase:
     _require_ops(request)
     application = _ops_application(request, application_id)
     if not application.certificate:
@@ -308,7 +310,7 @@ def ops_certificate(request: HttpRequest, application_id: str) -> HttpResponse:
         object_type="subsidy_application",
         object_id=application.public_id,
     )
-    extension = application.certificate.name.rsplit(".", 1)[-1]
+    extension = (application.certificate.name or "").rsplit(".", 1)[-1]
     response = FileResponse(
         handle,
         content_type=application.certificate_content_type or "application/octet-stream",
@@ -324,7 +326,7 @@ def ops_certificate(request: HttpRequest, application_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def ops_report(request: HttpRequest, programme_id: str, fmt: str) -> HttpResponse:
+def ops_report(request: HttpRequest, programme_id: str, fmt: str) -> HttpResponseBase:
     _require_ops(request)
     if fmt not in ("csv", "xlsx"):
         raise Http404

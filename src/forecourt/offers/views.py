@@ -7,7 +7,7 @@ a refused claim (409) is explained in words, never a 500.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import qrcode
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from forecourt.accounts.models import User
 from forecourt.core.errors import DomainError
 from forecourt.offers import selectors
 from forecourt.offers.models import Campaign, CouponKind, Voucher, VoucherStatus
@@ -158,7 +159,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "active")
     if tab not in selectors.VOUCHER_TABS:
         tab = "active"
-    vouchers = list(selectors.vouchers_in_tab(request.user, tab)[:200])
+    vouchers = list(selectors.vouchers_in_tab(_person(request), tab)[:200])
     rows = [
         {
             "voucher": voucher,
@@ -168,14 +169,19 @@ def mine(request: HttpRequest) -> HttpResponse:
         for voucher in vouchers
     ]
     tabs = [
-        {"key": key, "label": _(label), "count": selectors.vouchers_in_tab(request.user, key).count()}
+        {"key": key, "label": _(label), "count": selectors.vouchers_in_tab(_person(request), key).count()}
         for key, label in TABS
     ]
     return render(request, "offers/mine.html", {"tab": tab, "tabs": tabs, "rows": rows})
 
 
+def _person(request: HttpRequest) -> User:
+    """The signed-in visitor (the views using this require sign-in)."""
+    return cast(User, request.user)
+
+
 def _holder_voucher(request: HttpRequest, code: str) -> Voucher:
-    voucher = selectors.voucher_of_holder(request.user, str(code).upper()[:20])
+    voucher = selectors.voucher_of_holder(_person(request), str(code).upper()[:20])
     if voucher is None:
         raise Http404(_("No such voucher."))
     return voucher
@@ -242,7 +248,7 @@ def voucher_pay(request: HttpRequest, code: str) -> HttpResponse:
             voucher=found,
             provider=request.POST.get("provider", "sandbox"),
             return_url=request.build_absolute_uri(back),
-            actor=request.user,
+            actor=_person(request),
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -263,7 +269,7 @@ def voucher_pay(request: HttpRequest, code: str) -> HttpResponse:
 def voucher_refund_view(request: HttpRequest, code: str) -> HttpResponse:
     found = _holder_voucher(request, code)
     try:
-        voucher_refund(voucher=found, actor=request.user)
+        voucher_refund(voucher=found, actor=_person(request))
         messages.success(
             request, _("Refunded: the money goes back the way you paid, and the coupon is void.")
         )

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from forecourt.accounts.models import User
 from forecourt.core import clock
 from forecourt.core.admin import ReadOnlyAdmin
 from forecourt.core.audit import audit_record
@@ -214,7 +215,7 @@ class CampaignAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
         moment = clock.now()
         if not change:
-            obj.created_by = request.user if getattr(request.user, "pk", None) else None
+            obj.created_by = request.user if isinstance(request.user, User) else None
             obj.created_at = moment
         obj.updated_at = moment
         super().save_model(request, obj, form, change)

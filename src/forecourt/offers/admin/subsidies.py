@@ -150,6 +150,14 @@ class SubsidyProgrammeAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Review applications and download the audit report"))
 
 
+# Never the ciphertext, the hash or the file's storage path: the masked ID and a role-checked link.
+APPLICATION_FIELDS: tuple[str, ...] = (
+    "public_id", "programme", "applicant", "status", "full_name", "id_document", "scrapped_plate",
+    "certificate_number", "certificate_link", "intended_model", "intended_trim", "submitted_at",
+    "decided_at", "decided_by", "reject_reason",
+)  # fmt: skip
+
+
 @admin.register(SubsidyApplication)
 class SubsidyApplicationAdmin(ReadOnlyAdmin):
     list_display = [
@@ -164,13 +172,8 @@ class SubsidyApplicationAdmin(ReadOnlyAdmin):
     list_filter = ["status", "programme"]
     search_fields = ["public_id", "full_name", "scrapped_plate", "certificate_number"]
     date_hierarchy = "submitted_at"
-    # Never the ciphertext, the hash or the file's storage path: the masked ID and a role-checked link.
-    fields = [
-        "public_id", "programme", "applicant", "status", "full_name", "id_document", "scrapped_plate",
-        "certificate_number", "certificate_link", "intended_model", "intended_trim", "submitted_at",
-        "decided_at", "decided_by", "reject_reason",
-    ]  # fmt: skip
-    readonly_fields = fields
+    fields = APPLICATION_FIELDS
+    readonly_fields = APPLICATION_FIELDS
 
     @admin.display(description=_("ID document"))
     def id_document(self, obj: SubsidyApplication) -> str:

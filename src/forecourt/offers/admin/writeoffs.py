@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from forecourt.accounts.models import User
 from forecourt.core.admin import ReadOnlyAdmin
 from forecourt.core.errors import DomainError
 from forecourt.offers.access import is_ops
@@ -107,8 +108,8 @@ class RedemptionAdmin(ReadOnlyAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 redemption_reverse(
-                    redemption=redemption, actor=request.user, reason=form.cleaned_data["reason"]
-                )  # type: ignore[arg-type]
+                    redemption=redemption, actor=cast(User, request.user), reason=form.cleaned_data["reason"]
+                )
             except DomainError as error:
                 messages.error(request, error.message)
             else:

@@ -24,7 +24,7 @@ from forecourt.core.audit import audit_record
 from forecourt.core.errors import DomainError, NotFound
 from forecourt.core.events import event_record
 from forecourt.core.identifiers import CODE_ALPHABET
-from forecourt.core.ratelimit import rate_limit_hit
+from forecourt.core.ratelimit import rate_limits_hit
 from forecourt.dealers.models import Dealer
 from forecourt.offers.access import Place, ensure_ops, staff_place
 from forecourt.offers.errors import OfferErrorCode, field_error
@@ -46,6 +46,10 @@ SUBJECT_TYPE = "voucher"
 MAX_INPUT_LENGTH = 300
 _CODE_CHARACTERS = frozenset(CODE_ALPHABET)
 _NOT_USABLE = frozenset({V.VOID, V.REFUNDED, V.PENDING_PAYMENT})
+# What a write-off re-reads after its UPDATE: everything but the campaign and holder it keeps cached.
+_MUTABLE_FIELDS = [
+    field.name for field in Voucher._meta.concrete_fields if field.name not in {"id", "campaign", "holder"}
+]
 
 
 def voucher_not_found() -> NotFound:
@@ -113,21 +117,23 @@ def redemption_record(
     at = clock.now()
     # Kept as written (Chinese), whatever language the staff member uses.
     place = dealer.name if dealer is not None else merchant.name  # type: ignore[union-attr]
-    with transaction.atomic():
-        # An active voucher while it is valid; an applied one only by the dealer holding its order.
-        usable = Q(status=V.ACTIVE, valid_until__gt=at)
-        if dealer is not None:
-            applied = Q(status=V.APPLIED, order_dealer=dealer)
-            if order_reference:
-                applied &= Q(order_reference=order_reference)
-            usable |= applied
-        changes: dict[str, Any] = {"status": V.REDEEMED, "redeemed_at": at, "updated_at": at}
-        won = Voucher.objects.filter(Q(pk=voucher.pk) & usable).update(**changes)
-        if not won:
-            raise _why_not_redeemed(voucher, at)
-        voucher.refresh_from_db()
-        try:
-            with transaction.atomic():
+    # An active voucher while it is valid; an applied one only by the dealer holding its order.
+    usable = Q(status=V.ACTIVE, valid_until__gt=at)
+    if dealer is not None:
+        applied = Q(status=V.APPLIED, order_dealer=dealer)
+        if order_reference:
+            applied &= Q(order_reference=order_reference)
+        usable |= applied
+    changes: dict[str, Any] = {"status": V.REDEEMED, "redeemed_at": at, "updated_at": at}
+    redemption: Redemption | None = None
+    try:
+        # One block (a savepoint inside a caller's transaction) and no inner savepoint: a refusal is
+        # raised after the block, when nothing was written; a unique-index violation rolls the block back.
+        with transaction.atomic():
+            if Voucher.objects.filter(Q(pk=voucher.pk) & usable).update(**changes):
+                # The row as the UPDATE left it (another transaction may have applied it to an order since
+                # it was read); the campaign and holder stay cached.
+                voucher.refresh_from_db(fields=_MUTABLE_FIELDS)
                 redemption = Redemption.objects.create(
                     voucher=voucher,
                     redeemed_at=at,
@@ -139,28 +145,30 @@ def redemption_record(
                     value_fen=_value_fen(voucher),
                     idempotency_key=idempotency_key[:128],
                 )
-        except IntegrityError:  # a standing redemption already exists: the UPDATE's guard was bypassed
-            existing = standing_redemption(voucher)
-            if existing is None:
-                raise
-            raise already_redeemed(existing) from None
-        event_record(
-            "voucher.redeemed",
-            subject_type=SUBJECT_TYPE,
-            subject_id=voucher.code,
-            actor=staff,
-            dealer_id=dealer.pk if dealer is not None else None,
-            payload={
-                "campaign": voucher.campaign.public_id,
-                "kind": voucher.kind,
-                "holder": voucher.holder.public_id,
-                "value_fen": redemption.value_fen,
-                "place": redemption.place,
-                "merchant": merchant.public_id if merchant is not None else None,
-                "order": redemption.order_reference,
-                "redemption": redemption.pk,
-            },
-        )
+                event_record(
+                    "voucher.redeemed",
+                    subject_type=SUBJECT_TYPE,
+                    subject_id=voucher.code,
+                    actor=staff,
+                    dealer_id=dealer.pk if dealer is not None else None,
+                    payload={
+                        "campaign": voucher.campaign.public_id,
+                        "kind": voucher.kind,
+                        "holder": voucher.holder.public_id,
+                        "value_fen": redemption.value_fen,
+                        "place": redemption.place,
+                        "merchant": merchant.public_id if merchant is not None else None,
+                        "order": redemption.order_reference,
+                        "redemption": redemption.pk,
+                    },
+                )
+    except IntegrityError:  # a standing redemption already exists: the UPDATE's guard was bypassed
+        existing = standing_redemption(voucher)
+        if existing is None:
+            raise
+        raise already_redeemed(existing) from None
+    if redemption is None:
+        raise _why_not_redeemed(voucher, at)
     return redemption
 
 
@@ -183,23 +191,14 @@ def _why_not_redeemed(voucher: Voucher, at: Any) -> DomainError:
 
 
 def _rate_limit(*, staff: User, place: Place, ip: str | None) -> None:
-    window = settings.OFFERS_LOOKUP_WINDOW_SECONDS
-    rate_limit_hit(
-        "offers-writeoff-staff",
-        str(staff.pk),
-        limit=settings.OFFERS_LOOKUP_LIMIT_PER_STAFF,
-        window_seconds=window,
-    )
-    rate_limit_hit(
-        "offers-writeoff-place",
-        place.key,
-        limit=settings.OFFERS_LOOKUP_LIMIT_PER_PLACE,
-        window_seconds=window,
-    )
+    hits = [
+        ("offers-writeoff-staff", str(staff.pk), settings.OFFERS_LOOKUP_LIMIT_PER_STAFF),
+        ("offers-writeoff-place", place.key, settings.OFFERS_LOOKUP_LIMIT_PER_PLACE),
+    ]
     if ip:
-        rate_limit_hit(
-            "offers-writeoff-ip", ip, limit=settings.OFFERS_LOOKUP_LIMIT_PER_IP, window_seconds=window
-        )
+        hits.append(("offers-writeoff-ip", ip, settings.OFFERS_LOOKUP_LIMIT_PER_IP))
+    # One statement for all three counters (see core.ratelimit).
+    rate_limits_hit(hits, window_seconds=settings.OFFERS_LOOKUP_WINDOW_SECONDS)
 
 
 def writeoff_attempt_count(*, staff: User, ip: str | None = None) -> Place:
@@ -313,6 +312,7 @@ def voucher_redeem(
             and standing.idempotency_key == idempotency_key[:128]
             and standing.redeemed_by_id == staff.pk
         ):
+            standing.voucher = voucher
             return standing
     _usable_check(voucher)
     return redemption_record(

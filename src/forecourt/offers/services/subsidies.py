@@ -19,6 +19,7 @@ import secrets
 import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -527,7 +528,10 @@ def subsidy_decide(
                 locked.reject_reason = reason
                 locked.save(update_fields=["status", "decided_at", "decided_by", "reject_reason"])
             name = "subsidy.approved" if approve else "subsidy.rejected"
-            payload = {"programme": locked.programme.public_id, "applicant": locked.applicant.public_id}
+            payload: dict[str, Any] = {
+                "programme": locked.programme.public_id,
+                "applicant": locked.applicant.public_id,
+            }
             if approve:
                 payload |= {"voucher": voucher_code, "amount_fen": locked.programme.amount_fen}
             else:

@@ -40,8 +40,14 @@ def make_consumer(**fields: Any) -> User:
 
 
 def make_staff(dealer: Dealer | None = None, role: str = Role.SALES_ADVISOR, **fields: Any) -> User:
-    dealer = dealer or DealerFactory(city=shanghai())
-    return make_user(role=role, dealer=dealer, **fields)
+    place = dealer if dealer is not None else DealerFactory.create(city=shanghai())
+    return make_user(role=role, dealer=place, **fields)
+
+
+def dealer_of(staff: User) -> Dealer:
+    """The dealer a member of staff belongs to (always set for dealer roles)."""
+    assert staff.dealer is not None
+    return staff.dealer
 
 
 def make_merchant(**fields: Any) -> Merchant:

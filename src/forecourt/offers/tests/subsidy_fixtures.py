@@ -1,12 +1,17 @@
-"""Shared set-up for the subsidy tests: a programme, applicants, valid ID numbers and certificate files."""
+"""Shared set-up for the subsidy tests: a programme, applicants, valid ID numbers and certificate files, and
+an autouse `media` fixture storing uploads under the test's tmp_path (import it with the module's names:
+`from forecourt.offers.tests.subsidy_fixtures import *`)."""
 
 from __future__ import annotations
 
 import random
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from forecourt.accounts.models import Role, User
 from forecourt.accounts.tests.factories import make_user
@@ -17,9 +22,30 @@ from forecourt.offers.demo_subsidies import demo_pdf, demo_png, fake_resident_id
 from forecourt.offers.models import IdDocumentType, Sponsor, SubsidyApplication, SubsidyProgramme
 from forecourt.offers.services import subsidy_apply, subsidy_programme_create
 
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path: Path) -> Path:
+    """Uploaded certificates go to the test's own folder; the path is returned to look at them."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
+    return tmp_path
+
+
 PNG = demo_png(random.Random(1))
 PDF = demo_pdf("SH2026000001")
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+
+
+def client_for(user: User) -> Client:
+    """A test client signed in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def make_ops() -> User:
@@ -27,7 +53,7 @@ def make_ops() -> User:
 
 
 def eligible_model() -> VehicleModel:
-    return VehicleModelFactory()
+    return VehicleModelFactory.create()
 
 
 def make_programme(

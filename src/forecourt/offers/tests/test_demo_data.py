@@ -17,9 +17,19 @@ from forecourt.core.demo_people import DEMO_CONSUMER_PHONE
 from forecourt.core.phones import normalise_mainland_mobile, phone_hash
 from forecourt.dealers import demo_data as dealers_demo
 from forecourt.offers import demo_data
-from forecourt.offers.models import Campaign, CouponKind, PriceFloor, Redemption, Voucher
+from forecourt.offers.models import (
+    Campaign,
+    CouponKind,
+    PriceFloor,
+    Redemption,
+    SubsidyApplication,
+    Voucher,
+    VoucherStatus,
+)
 from forecourt.offers.selectors import voucher_effective_status
+from forecourt.offers.tests.subsidy_fixtures import *  # noqa: F403  (the autouse `media` fixture)
 from forecourt.orders import demo_data as orders_demo
+from forecourt.orders.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +65,19 @@ def test_demo_offers_cover_every_kind_and_every_voucher_state() -> None:
     for username in ("demo-merchant", "demo-merchant-2"):
         merchant_login = User.objects.get(username=username)
         assert merchant_login.check_password("forecourt-demo") and merchant_login.merchant_staff.merchant
+    # The used subsidy was applied to its applicant's car order and written off against it on delivery.
+    [subsidy] = Redemption.objects.filter(voucher__kind=CouponKind.SUBSIDY)
+    order = Order.objects.get(number=subsidy.order_reference)
+    application = SubsidyApplication.objects.get(voucher=subsidy.voucher)
+    assert (order.buyer_id, order.status, order.dealer_id, order.dealer.city.code) == (
+        application.applicant_id,
+        OrderStatus.DELIVERED,
+        subsidy.dealer_id,
+        "shanghai",
+    )
+    assert [line["code"] for line in order.applied_offers] == [subsidy.voucher.code]
+    assert subsidy.value_fen == order.discount_fen == 10_000_00
+    assert subsidy.voucher.status == VoucherStatus.REDEEMED
     # Budgets add up: every campaign's count is its standing vouchers.
     for campaign in Campaign.objects.all():
         standing = campaign.vouchers.exclude(status__in=["void", "refunded"]).count()

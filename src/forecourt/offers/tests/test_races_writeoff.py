@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connections
 
 from forecourt.accounts.models import Role, User
 from forecourt.core import clock
 from forecourt.core.errors import DomainError
 from forecourt.core.models import Event
+from forecourt.core.ratelimit import rate_limits_clear
 from forecourt.dealers.tests.factories import DealerFactory, shanghai
 from forecourt.offers.models import CouponKind, Redemption, Voucher, VoucherStatus
 from forecourt.offers.services import campaign_claim, voucher_redeem
@@ -42,10 +42,10 @@ def test_a_thousand_simultaneous_write_offs_of_one_voucher_redeem_it_exactly_onc
     settings.OFFERS_LOOKUP_LIMIT_PER_STAFF = 10_000
     settings.OFFERS_LOOKUP_LIMIT_PER_PLACE = 10_000
     settings.OFFERS_LOOKUP_LIMIT_PER_IP = 10_000
-    cache.clear()
+    rate_limits_clear()
     campaign = make_campaign(kind=CouponKind.GIFT, face_value_fen=500_00, gift_description="保养券")
     voucher = campaign_claim(campaign=campaign, holder=make_consumer())
-    dealers = [DealerFactory(city=shanghai()), DealerFactory(city=shanghai())]
+    dealers = [DealerFactory.create(city=shanghai()), DealerFactory.create(city=shanghai())]
     User.objects.bulk_create(
         [
             User(

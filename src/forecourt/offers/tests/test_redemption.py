@@ -25,6 +25,7 @@ from forecourt.offers.services import (
     voucher_redeem,
 )
 from forecourt.offers.tests.factories import (
+    dealer_of,
     make_campaign,
     make_consumer,
     make_merchant,
@@ -103,13 +104,13 @@ def test_recording_a_write_off_redeems_the_voucher_once_with_its_place_value_and
     voucher.refresh_from_db()
     assert voucher.status == VoucherStatus.REDEEMED and voucher.redeemed_at == redemption.redeemed_at
     assert (redemption.place, redemption.value_fen, redemption.idempotency_key) == (
-        staff.dealer.name,
+        dealer_of(staff).name,
         800_00,
         "k1",
     )
     assert (redemption.dealer, redemption.merchant, redemption.redeemed_by) == (staff.dealer, None, staff)
     event = Event.objects.get(name="voucher.redeemed", subject_id=voucher.code)
-    assert event.dealer_id == staff.dealer.pk and event.payload["value_fen"] == 800_00
+    assert event.dealer_id == dealer_of(staff).pk and event.payload["value_fen"] == 800_00
 
 
 def test_a_second_write_off_is_409_with_the_first_time_and_place() -> None:
@@ -122,7 +123,7 @@ def test_a_second_write_off_is_409_with_the_first_time_and_place() -> None:
     assert (error.code, error.status) == ("already_redeemed", 409)
     assert error.details == {
         "redeemed_at": moment.astimezone(clock.SHANGHAI).isoformat(),
-        "place": staff.dealer.name,
+        "place": dealer_of(staff).name,
     }
     assert error.details["redeemed_at"].endswith("+08:00")
     assert Redemption.objects.filter(voucher=voucher).count() == 1
@@ -179,7 +180,7 @@ def test_a_scanned_payload_is_accepted_and_a_forged_one_is_422_invalid_qr() -> N
 def test_not_theirs_is_answered_exactly_like_an_unknown_code() -> None:
     merchant = make_merchant()
     wash = merchant_voucher(merchant)
-    other_dealer = DealerFactory(city=shanghai())
+    other_dealer = DealerFactory.create(city=shanghai())
     limited = gift_voucher(eligible_dealers=[other_dealer.public_id])
     staff = make_staff()
     unknown = error_of(voucher_lookup, staff=staff, text="ZZZZ-ZZZZ-ZZZZ-ZZZZ")
@@ -237,7 +238,7 @@ def test_the_same_key_returns_the_first_write_off_and_another_key_is_already_red
     first = voucher_redeem(staff=staff, text=voucher.code, idempotency_key="scan-1")
     assert voucher_redeem(staff=staff, text=voucher.code, idempotency_key="scan-1").pk == first.pk
     error = error_of(voucher_redeem, staff=staff, text=voucher.code, idempotency_key="scan-2")
-    assert error.code == "already_redeemed" and error.details["place"] == staff.dealer.name
+    assert error.code == "already_redeemed" and error.details["place"] == dealer_of(staff).name
     assert Redemption.objects.filter(voucher=voucher).count() == 1
 
 

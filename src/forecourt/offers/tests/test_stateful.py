@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import transaction
@@ -47,7 +48,7 @@ pytestmark = pytest.mark.django_db
 PEOPLE = 3
 # A low floor for the test car: the exclusive ¥30,000 coupon reaches it.
 LOW_FLOOR = STD_TOTAL - 25_000_00
-CAST: dict[str, object] = {}
+CAST: dict[str, Any] = {}
 
 
 def _campaigns() -> list[Campaign]:

@@ -15,34 +15,18 @@ from forecourt.offers.models import ApplicationStatus, SubsidyApplication, Vouch
 from forecourt.offers.reports import report_summary
 from forecourt.offers.services import redemption_record, subsidy_decide
 from forecourt.offers.tests.factories import make_consumer, make_staff
+from forecourt.offers.tests.subsidy_fixtures import *  # noqa: F403  (the autouse `media` fixture)
 from forecourt.offers.tests.subsidy_fixtures import (
     PDF,
     apply_for,
     certificate_file,
+    client_for,
     make_ops,
     make_programme,
     resident_id,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> Path:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path},
-        },
-    }
-    return tmp_path
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def decided_programme():
@@ -69,7 +53,7 @@ def test_the_csv_report_lists_every_application_masked_with_the_write_off() -> N
     programme, ops, apps = decided_programme()
     response = client_for(ops).get(f"/api/v1/subsidies/{programme.public_id}/report.csv")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    body = b"".join(response.streaming_content).decode("utf-8")
+    body = response.getvalue().decode("utf-8")
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body[1:])))
     assert len(rows) == 5
@@ -275,7 +259,7 @@ def test_the_ops_pages_are_ops_only_and_decide(media: Path) -> None:
 
 def test_the_media_url_does_not_serve_certificates(media: Path) -> None:
     application = apply_for(make_programme())
-    assert client_for(make_ops()).get("/media/" + application.certificate.name).status_code == 404
+    assert client_for(make_ops()).get("/media/" + str(application.certificate.name)).status_code == 404
 
 
 def test_the_applicant_withdraws_from_my_applications(media: Path) -> None:

@@ -352,7 +352,7 @@ def order_change_configuration(*, order: Order, configuration: SavedConfiguratio
                 OrderErrorCode.PRICE_LIST_CHANGED, _("The order's price list changed."), status=409
             )
         moment = clock.now()
-        old = {
+        old: dict[str, Any] = {
             "configuration": locked.configuration,
             "trim_code": locked.trim.code,
             "option_codes": list(locked.option_codes),

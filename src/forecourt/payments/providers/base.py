@@ -34,6 +34,10 @@ class PaymentStart:
     qr_payload: str = ""
     params: dict[str, Any] = field(default_factory=dict)
 
+    def as_answer(self) -> dict[str, Any]:
+        """The API's answer to "start paying": how the payer continues."""
+        return {"kind": self.kind, "url": self.url, "qr_payload": self.qr_payload, "params": self.params}
+
 
 @dataclass(frozen=True)
 class VerifiedNotification:

@@ -6,6 +6,7 @@ from forecourt.payments.services.intents import (
     payment_intent_create,
     payment_offline_record,
     payment_start,
+    return_url_on_site,
 )
 from forecourt.payments.services.notifications import (
     NotificationOutcome,
@@ -35,4 +36,5 @@ __all__ = [
     "payment_sandbox_choose",
     "payment_start",
     "payments_sweep",
+    "return_url_on_site",
 ]

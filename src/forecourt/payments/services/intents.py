@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from forecourt.accounts.models import DEALER_ROLES, Role, User
@@ -175,6 +176,18 @@ def return_url_parse(return_url: Any) -> str:
     """A path on this site ("/orders/…") or an absolute http(s) URL; nothing a browser could misread."""
     if not isinstance(return_url, str) or len(return_url) > 500 or not _RETURN_URL.fullmatch(return_url):
         raise invalid("return_url", _("Give a path on this site or an http(s) address."))
+    return return_url
+
+
+def return_url_on_site(return_url: str) -> str:
+    """A page of this site's allowed hosts to send the payer back to; anything else is a 422."""
+    if not url_has_allowed_host_and_scheme(
+        return_url, allowed_hosts=set(settings.ALLOWED_HOSTS), require_https=False
+    ):
+        message = _("Return to a page of this site.")
+        raise DomainError(
+            CoreErrorCode.INVALID, message, status=422, details=[{"field": "return_url", "message": message}]
+        )
     return return_url
 
 

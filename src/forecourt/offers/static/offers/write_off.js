@@ -1,25 +1,16 @@
-// The write-off scanner: camera frames → canvas → jsQR. A voucher QR (FCV1.…) is signed with ECDSA
-// P-256: the page checks the signature with WebCrypto and the public key embedded in the page, and flags
-// a forged or altered code at once. The server checks it again and is the only judge.
+// The write-off scanner on the shared camera scanner (web/qr_camera.js). A voucher QR (FCV1.…) is
+// signed with ECDSA P-256: the page checks the signature with WebCrypto and the public key embedded in
+// the page, and flags a forged or altered code at once. The server checks it again and is the only judge.
 (function () {
   "use strict";
   const section = document.getElementById("scanner");
   if (!section) return;
-  const video = document.getElementById("scanner-video");
-  const canvas = document.getElementById("scanner-canvas");
   const status = document.getElementById("scanner-status");
-  const startButton = document.getElementById("scanner-start");
   const form = document.getElementById("writeoff-lookup-form");
   const codeInput = document.getElementById("writeoff-code");
   const keyElement = document.getElementById("voucher-verification-key");
-  const pattern = new RegExp(section.dataset.pattern);
-  const context = canvas.getContext("2d", { willReadFrequently: true });
   const subtle = window.crypto && window.crypto.subtle ? window.crypto.subtle : null;
   let keyPromise = null;
-  let stream = null;
-  let pausedUntil = 0;
-  let lastPayload = "";
-  let lastSentAt = 0;
 
   function say(text, verdict) {
     status.textContent = text;
@@ -71,32 +62,8 @@
     }
   }
 
-  function tick() {
-    if (!stream) return;
-    if (video.readyState === video.HAVE_ENOUGH_DATA && Date.now() >= pausedUntil) {
-      canvas.width = video.videoWidth;
-      canvas.height = video.videoHeight;
-      context.drawImage(video, 0, 0, canvas.width, canvas.height);
-      const image = context.getImageData(0, 0, canvas.width, canvas.height);
-      const found = window.jsQR ? window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" }) : null;
-      if (found && found.data) accept(found.data);
-    }
-    window.requestAnimationFrame(tick);
-  }
-
-  // A decoded QR code: check its shape and signature here, then ask the server.
-  async function accept(data) {
-    const text = String(data).trim();
-    if (!pattern.test(text)) {
-      say(section.dataset.notOurs, "forged");
-      pausedUntil = Date.now() + 1500;
-      return "not-ours";
-    }
-    // The same code held in front of the camera is sent once, not thirty times a second.
-    if (text === lastPayload && Date.now() - lastSentAt < 8000) return "repeat";
-    lastPayload = text;
-    lastSentAt = Date.now();
-    pausedUntil = Date.now() + 3000;
+  // A new code of the right shape: check its signature here, then ask the server.
+  async function check(text) {
     const genuine = await signatureGenuine(text);
     if (genuine === false) {
       say(section.dataset.forged, "forged");
@@ -108,38 +75,25 @@
     return genuine ? "genuine" : "unchecked";
   }
 
-  async function start() {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      say(section.dataset.noCamera);
-      return;
-    }
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
-    } catch (error) {
-      say(section.dataset.denied);
-      return;
-    }
-    video.srcObject = stream;
-    video.hidden = false;
-    startButton.hidden = true;
-    await video.play();
-    say(section.dataset.scanning);
-    window.requestAnimationFrame(tick);
-  }
+  const camera = window.ForecourtQrCamera.attach({
+    section: section,
+    say: say,
+    onText: check,
+    onRejected: function (reason) {
+      if (reason === "not-ours") say(section.dataset.notOurs, "forged");
+      return reason;
+    },
+  });
 
   // A payload pasted or typed into the box (a hand-held scanner types it) is checked the same way.
   form.addEventListener("htmx:confirm", function (event) {
     const text = codeInput.value.trim();
-    if (!text.startsWith("FCV1.") || text === lastPayload) return;
+    if (!text.startsWith("FCV1.") || text === camera.lastText()) return;
     event.preventDefault();
-    accept(text);
+    camera.accept(text);
   });
 
-  startButton.addEventListener("click", start);
   if (!subtle) say(section.dataset.noCrypto);
   // The browser test feeds decoded frames through the same path as the camera.
-  window.forecourtScanner = { accept: accept };
-  window.addEventListener("pagehide", function () {
-    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
-  });
+  window.forecourtScanner = { accept: camera.accept };
 })();
