@@ -1,4 +1,4 @@
-"""The appointment's QR code: a signed payload carrying its id and short code, rendered as SVG.
+"""The appointment's QR code: a signed payload carrying its id and short code (drawn by core.qrcodes).
 
 The signature (django.core.signing, key settings.QR_SIGNING_KEY, salt "appointment") lets the server
 reject a forged or altered code outright; the scanner in the browser only checks the format.
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-import qrcode
-import qrcode.image.svg
 from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext as _
@@ -54,15 +52,3 @@ def qr_payload_read(payload: str) -> tuple[str, str]:
     if not public_id or not code:
         raise invalid
     return public_id, code
-
-
-def qr_svg(payload: str) -> str:
-    """An SVG image (a string) of the payload's QR code on a white ground, scalable to any size."""
-    image = qrcode.make(
-        payload,
-        image_factory=qrcode.image.svg.SvgPathFillImage,
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
-        box_size=10,
-        border=4,
-    )
-    return image.to_string(encoding="unicode")

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from forecourt.accounts.consent_texts import consent_current_version, consent_text
 from forecourt.accounts.models import ConsentPurpose
 from forecourt.appointments.models import Appointment, AppointmentKind, AppointmentStatus
-from forecourt.appointments.qr import qr_payload, qr_svg
+from forecourt.appointments.qr import qr_payload
 from forecourt.appointments.selectors import appointment_of_person, appointments_of_person
 from forecourt.appointments.services import (
     appointment_book,
@@ -35,6 +35,7 @@ from forecourt.catalog.models import VehicleModel
 from forecourt.core import clock
 from forecourt.core.errors import DomainError, NotFound
 from forecourt.core.middleware import client_ip
+from forecourt.core.qrcodes import qr_svg
 from forecourt.dealers.models import City, Dealer
 from forecourt.dealers.selectors import dealer_get
 

@@ -40,3 +40,8 @@ class RateLimited(DomainError):
             CoreErrorCode.RATE_LIMITED, message, status=429, details={"retry_after": retry_after}
         )
         self.retry_after = retry_after
+
+
+def field_error(code: str, field: str, message: str, *, status: int = 422) -> DomainError:
+    """A 422 naming the offending field, in the shape the API uses for validation errors."""
+    return DomainError(code, message, status=status, details=[{"field": field, "message": message}])

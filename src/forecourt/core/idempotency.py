@@ -17,10 +17,25 @@ from forecourt.core.models import IdempotencyRecord
 
 # Keys are kept at least this long; a sweeper deletes older ones.
 RETENTION = timedelta(hours=48)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def request_fingerprint(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def idempotency_key_from_header(value: str | None) -> str:
+    """The `Idempotency-Key` header's value, or a 422 naming the header when it is missing or unusable."""
+    key = (value or "").strip()
+    if not key or len(key) > 200 or not key.isprintable():
+        message = _("The Idempotency-Key header is required (1–200 characters).")
+        raise DomainError(
+            CoreErrorCode.INVALID,
+            message,
+            status=422,
+            details=[{"field": IDEMPOTENCY_HEADER, "message": message}],
+        )
+    return key
 
 
 def idempotent_call(

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from forecourt.core.errors import DomainError
+from forecourt.core.errors import field_error as field_error  # the apps import it from here
 
 
 class LeadErrorCode(StrEnum):
@@ -25,8 +25,3 @@ class LeadErrorCode(StrEnum):
     FOLLOW_UP_IN_PAST = "follow_up_in_past"
     NO_DEALER = "no_dealer"
     LEAD_HELD_ELSEWHERE = "lead_held_elsewhere"
-
-
-def field_error(code: str, field: str, message: str, *, status: int = 422) -> DomainError:
-    """A 422 naming the offending field, in the shape the API uses for validation errors."""
-    return DomainError(code, message, status=status, details=[{"field": field, "message": message}])

@@ -16,14 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema
 from pydantic import Field
 
 from forecourt.accounts.auth import api_auth, request_user
 from forecourt.core import clock
-from forecourt.core.errors import CoreErrorCode, DomainError
-from forecourt.core.idempotency import idempotent_call
+from forecourt.core.errors import DomainError
+from forecourt.core.idempotency import IDEMPOTENCY_HEADER, idempotency_key_from_header, idempotent_call
 from forecourt.core.middleware import current_ip
 from forecourt.core.phones import decrypt_phone, mask_phone
 from forecourt.offers.models import CouponKind, Redemption, Voucher, VoucherStatus
@@ -39,7 +38,6 @@ from forecourt.offers.services.redemption import (
 
 router = Router(tags=["offers: write-off"])
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 ORDER_NUMBER = r"^[A-Za-z0-9_-]+$"
 
 
@@ -115,16 +113,6 @@ def voucher_card(voucher: Voucher, *, standing: Redemption | None = None) -> dic
     return card
 
 
-def _key_required() -> DomainError:
-    message = _("The Idempotency-Key header is required (1–200 characters).")
-    return DomainError(
-        CoreErrorCode.INVALID,
-        message,
-        status=422,
-        details=[{"field": IDEMPOTENCY_HEADER, "message": message}],
-    )
-
-
 @router.post("/lookup", auth=api_auth, response={200: dict}, summary="Look up a voucher (staff)")
 def lookup(request: HttpRequest, payload: CodeIn) -> Any:
     staff = request_user(request)
@@ -139,9 +127,7 @@ def redeem(
     idempotency_key: str | None = Header(None, alias=IDEMPOTENCY_HEADER),
 ) -> Any:
     staff = request_user(request)
-    key = (idempotency_key or "").strip()
-    if not key or len(key) > 200 or not key.isprintable():
-        raise _key_required()
+    key = idempotency_key_from_header(idempotency_key)
     # Counted outside the idempotency transaction: a refused attempt must still count.
     place = writeoff_attempt_count(staff=staff, ip=current_ip())
     body = {"code": payload.code.strip(), "order": payload.order or ""}

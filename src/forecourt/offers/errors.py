@@ -5,7 +5,7 @@
 
 from enum import StrEnum
 
-from forecourt.core.errors import DomainError
+from forecourt.core.errors import field_error as field_error  # the apps import it from here
 
 
 class OfferErrorCode(StrEnum):
@@ -31,8 +31,3 @@ class OfferErrorCode(StrEnum):
     INVALID_DOCUMENT = "invalid_document"
     VOUCHER_NOT_FOUND = "not_found"
     FLOOR_REACHED = "floor_reached"
-
-
-def field_error(code: str, field: str, message: str, *, status: int = 422) -> DomainError:
-    """A 422 naming the offending field, in the shape the API uses for validation errors."""
-    return DomainError(code, message, status=status, details=[{"field": field, "message": message}])

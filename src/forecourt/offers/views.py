@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Any, cast
 from urllib.parse import urlencode
 
-import qrcode
-import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -24,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from forecourt.accounts.models import User
 from forecourt.core.errors import DomainError
+from forecourt.core.qrcodes import qr_svg
 from forecourt.offers import selectors
 from forecourt.offers.models import Campaign, CouponKind, Voucher, VoucherStatus
 from forecourt.offers.presenters import (
@@ -48,18 +47,6 @@ KIND_ORDER = (
 TABS = (("active", "Active"), ("used", "Used"), ("expired", "Expired"))
 # How often an active voucher's page asks whether it was written off (seconds).
 POLL_SECONDS = 4
-
-
-def qr_svg(payload: str) -> str:
-    """An SVG image (a string) of the payload's QR code on a white ground, scalable to any size."""
-    image = qrcode.make(
-        payload,
-        image_factory=qrcode.image.svg.SvgPathFillImage,
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
-        box_size=10,
-        border=4,
-    )
-    return image.to_string(encoding="unicode")
 
 
 def claim_refusal_text(error: DomainError) -> str:

@@ -22,7 +22,12 @@ from forecourt.accounts.auth import api_auth, request_user
 from forecourt.catalog.selectors import configuration_get
 from forecourt.core import clock
 from forecourt.core.errors import CoreErrorCode, DomainError, NotFound
-from forecourt.core.idempotency import idempotency_key_used, idempotent_call
+from forecourt.core.idempotency import (
+    IDEMPOTENCY_HEADER,
+    idempotency_key_from_header,
+    idempotency_key_used,
+    idempotent_call,
+)
 from forecourt.dealers.selectors import city_get, dealer_get
 from forecourt.orders import selectors
 from forecourt.orders.access import is_order_staff
@@ -49,8 +54,6 @@ from forecourt.payments.services import return_url_on_site
 router = Router(tags=["orders"], auth=api_auth)
 editions_router = Router(tags=["orders"])
 workspace_router = Router(tags=["dealer workspace"], auth=api_auth)
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def _referenced(lookup: Any, field: str, **kwargs: Any) -> Any:
@@ -83,16 +86,6 @@ class OrderIn(Schema):
     )
 
 
-def _missing_key() -> DomainError:
-    message = _("The Idempotency-Key header is required (1–200 characters).")
-    return DomainError(
-        CoreErrorCode.INVALID,
-        message,
-        status=422,
-        details=[{"field": IDEMPOTENCY_HEADER, "message": message}],
-    )
-
-
 @router.post("", response={201: dict}, summary="Place an order (Idempotency-Key required)")
 def order_create(
     request: HttpRequest,
@@ -100,9 +93,7 @@ def order_create(
     idempotency_key: str | None = Header(None, alias=IDEMPOTENCY_HEADER),
 ) -> Any:
     buyer = request_user(request)
-    key = (idempotency_key or "").strip()
-    if not key or len(key) > 200:
-        raise _missing_key()
+    key = idempotency_key_from_header(idempotency_key)
     if (payload.configuration is None) == (payload.edition is None):
         raise field_error(
             CoreErrorCode.INVALID, "configuration", _("Send either a configuration or an edition, not both.")

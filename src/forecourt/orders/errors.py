@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from forecourt.core.errors import DomainError
+from forecourt.core.errors import field_error as field_error  # the apps import it from here
 
 
 class OrderErrorCode(StrEnum):
@@ -31,8 +31,3 @@ class OrderErrorCode(StrEnum):
     ALREADY_ORDERED = "edition_already_ordered"
     HOLD_EXPIRED = "hold_expired"
     INVALID_AMOUNT = "invalid_amount"
-
-
-def field_error(code: str, field: str, message: str, *, status: int = 422) -> DomainError:
-    """A 422 naming the offending field, in the shape the API uses for validation errors."""
-    return DomainError(code, message, status=status, details=[{"field": field, "message": message}])

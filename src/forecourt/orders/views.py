@@ -271,7 +271,7 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
     if start.kind == "redirect" and start.url:
         return redirect(start.url)
     if start.kind == "qr" and start.qr_payload:
-        from forecourt.appointments.qr import qr_svg
+        from forecourt.core.qrcodes import qr_svg
 
         return render(
             request,

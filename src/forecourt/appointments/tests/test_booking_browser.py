@@ -8,8 +8,9 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from forecourt.appointments.models import Appointment, AppointmentStatus
-from forecourt.appointments.qr import qr_payload, qr_svg
+from forecourt.appointments.qr import qr_payload
 from forecourt.core.models import Event
+from forecourt.core.qrcodes import qr_svg
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from forecourt.appointments.models import AppointmentStatus, TestDriveLog
-from forecourt.appointments.qr import qr_payload, qr_payload_read, qr_svg
+from forecourt.appointments.qr import qr_payload, qr_payload_read
 from forecourt.appointments.services import (
     appointment_cancel,
     appointment_check_in,
@@ -16,6 +16,7 @@ from forecourt.core import clock
 from forecourt.core.clock import SHANGHAI
 from forecourt.core.errors import DomainError
 from forecourt.core.models import Event
+from forecourt.core.qrcodes import qr_svg
 
 pytestmark = pytest.mark.django_db
 
