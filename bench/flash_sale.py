@@ -298,6 +298,20 @@ def as_line(name: str, connections: int, measurement: Measurement, note: str = "
     )
 
 
+def bench_start(name: str) -> tuple[str, Path, Postgres] | None:
+    """wrk, a private work directory and PostgreSQL for one bench; None (after saying why) when missing."""
+    wrk = find_wrk(install=True)
+    if wrk is None:
+        print(f"{name}: wrk is required (apt-get install -y wrk)", file=sys.stderr)
+        return None
+    work_dir = Path(tempfile.mkdtemp(prefix=f"forecourt-bench-{name}-"))
+    try:
+        return wrk, work_dir, Postgres()
+    except BenchSetupError as error:
+        print(f"{name}: {error}", file=sys.stderr)
+        return None
+
+
 REFERENCE_SCRIPT = f"""\\set buyer random(1, 1000000000)
 BEGIN;
 UPDATE orders_editionstock SET units_held = units_held + 1
@@ -310,16 +324,10 @@ END;
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    wrk = find_wrk(install=True)
-    if wrk is None:
-        print("flash_sale: wrk is required (apt-get install -y wrk)", file=sys.stderr)
+    started_bench = bench_start("flash_sale")
+    if started_bench is None:
         return 1
-    work_dir = Path(tempfile.mkdtemp(prefix="forecourt-bench-flash-"))
-    try:
-        postgres = Postgres()
-    except BenchSetupError as error:
-        print(f"flash_sale: {error}", file=sys.stderr)
-        return 1
+    wrk, work_dir, postgres = started_bench
     server: Server | None = None
     lines: list[Line] = []
     try:

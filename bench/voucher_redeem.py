@@ -24,7 +24,6 @@ import os
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,8 +34,8 @@ REPO_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(REPO_DIR / "src"))
 
-from flash_sale import Postgres  # noqa: E402
-from load import find_wrk, parse_wrk  # noqa: E402
+from flash_sale import bench_start  # noqa: E402
+from load import parse_wrk  # noqa: E402
 from server import HOST, BenchSetupError, Server, bench_environment, free_port  # noqa: E402
 
 WRK_THREADS = 2
@@ -168,16 +167,10 @@ def wrk_redeem(wrk: str, port: int, *, connections: int, duration_s: float, code
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    wrk = find_wrk(install=True)
-    if wrk is None:
-        print("voucher_redeem: wrk is required (apt-get install -y wrk)", file=sys.stderr)
+    started_bench = bench_start("voucher_redeem")
+    if started_bench is None:
         return 1
-    work_dir = Path(tempfile.mkdtemp(prefix="forecourt-bench-redeem-"))
-    try:
-        postgres = Postgres()
-    except BenchSetupError as error:
-        print(f"voucher_redeem: {error}", file=sys.stderr)
-        return 1
+    wrk, work_dir, postgres = started_bench
     server: Server | None = None
     try:
         env = bench_environment(work_dir)
