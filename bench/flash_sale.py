@@ -164,8 +164,8 @@ def _postgres_binary(name: str) -> str:
 # --- the bench database -------------------------------------------------------------------------
 
 
-def prepare(env: dict[str, str], *, buyers: int) -> dict[str, Any]:
-    """Migrate, seed, add the bench editions and buyers; returns what the load needs to know."""
+def django_migrated(env: dict[str, str]) -> None:
+    """Set Django up in this process on the bench database (`env`) and migrate it."""
     os.environ.update({key: env[key] for key in ("DJANGO_SETTINGS_MODULE", "FORECOURT_VAR_DIR")})
     os.environ.update(
         {
@@ -177,15 +177,21 @@ def prepare(env: dict[str, str], *, buyers: int) -> dict[str, Any]:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+
+
+def prepare(env: dict[str, str], *, buyers: int) -> dict[str, Any]:
+    """Migrate, seed, add the bench editions and buyers; returns what the load needs to know."""
+    django_migrated(env)
     import logging
 
     from django.core.management import call_command
 
     # The seed runs its sandbox payments' tasks in this process; their progress lines are not the bench's.
     logging.getLogger("django.tasks").setLevel(logging.WARNING)
-
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
     call_command("seed", verbosity=0)
 
     from django.db import connection, transaction

@@ -34,7 +34,7 @@ REPO_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(REPO_DIR / "src"))
 
-from flash_sale import bench_start  # noqa: E402
+from flash_sale import bench_start, django_migrated  # noqa: E402
 from load import parse_wrk  # noqa: E402
 from server import HOST, BenchSetupError, Server, bench_environment, free_port  # noqa: E402
 
@@ -60,22 +60,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def prepare(env: dict[str, str], *, vouchers: int, staff: int) -> dict[str, Any]:
     """Migrate and create the dealer, staff (with tokens), campaign and vouchers."""
-    os.environ.update({key: env[key] for key in ("DJANGO_SETTINGS_MODULE", "FORECOURT_VAR_DIR")})
-    os.environ.update(
-        {
-            "DATABASE_URL": env["DATABASE_URL"],
-            "FORECOURT_ALLOW_DEV_KEYS": "1",
-            "FORECOURT_LOG_LEVEL": "WARNING",
-        }
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-
+    django_migrated(env)
     from django.db import connection
 
     from forecourt.accounts.models import ApiToken, Role, User

@@ -43,6 +43,9 @@ def idempotent_call(
 ) -> tuple[int, Any]:
     """Run `perform` once per (scope, key); a repeat with the same body gets the first (status, body).
 
+    The answer's keys are sorted, first time and replay alike: a replay comes back from a JSON column
+    (PostgreSQL's jsonb reorders keys), so the same request reads the same either way.
+
     The key is claimed (its row inserted) before `perform` runs, in the same transaction: a concurrent
     duplicate blocks on the unique key until the first commits, then replays its answer, instead of doing
     the work a second time only to roll it back. If `perform` raises, the claim rolls back with its writes.
@@ -69,6 +72,7 @@ def idempotent_call(
                 created_at=now(),
             )
             status, response = perform()
+            response = _keys_sorted(response)
             record.response_status = status
             record.response_body = response
             record.save(update_fields=["response_status", "response_body"])
@@ -92,7 +96,15 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> tuple[int, Any]:
             _("This Idempotency-Key was already used with a different request body."),
             status=422,
         )
-    return record.response_status, record.response_body
+    return record.response_status, _keys_sorted(record.response_body)
+
+
+def _keys_sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _keys_sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_keys_sorted(item) for item in value]
+    return value
 
 
 def idempotency_records_purge() -> int:

@@ -26,6 +26,7 @@ from forecourt.core.idempotency import IDEMPOTENCY_HEADER, idempotency_key_from_
 from forecourt.core.middleware import current_ip
 from forecourt.core.phones import decrypt_phone, mask_phone
 from forecourt.offers.models import CouponKind, Redemption, Voucher, VoucherStatus
+from forecourt.offers.presenters import money_out
 from forecourt.offers.qr import public_key_jwk
 from forecourt.offers.selectors import voucher_effective_status
 from forecourt.offers.services.redemption import (
@@ -77,7 +78,7 @@ def redemption_out(redemption: Redemption) -> dict[str, Any]:
     return {
         "redeemed_at": _local(redemption.redeemed_at),
         "place": redemption.place,
-        "value": {"amount": redemption.value_fen, "currency": "CNY"},
+        "value": money_out(redemption.value_fen),
     }
 
 
@@ -96,7 +97,7 @@ def voucher_card(voucher: Voucher, *, standing: Redemption | None = None) -> dic
         "what": campaign.display_gift or campaign.display_description or campaign.display_name,
         "merchant": campaign.merchant.display_name if campaign.merchant else None,
         "holder": holder_out(voucher),
-        "value": {"amount": value_fen, "currency": "CNY"},
+        "value": money_out(value_fen),
         "percent_off_bp": voucher.percent_off_bp or None,
         "valid_from": _local(voucher.valid_from),
         "valid_until": _local(voucher.valid_until),
@@ -142,10 +143,7 @@ def redeem(
         )
         return 200, writeoff_answer(redemption)
 
-    status, answer = idempotent_call(
-        scope=f"offers.redeem:{place.key}:{staff.pk}", key=key, body=body, perform=perform
-    )
-    return status, _keys_sorted(answer)
+    return idempotent_call(scope=f"offers.redeem:{place.key}:{staff.pk}", key=key, body=body, perform=perform)
 
 
 def writeoff_answer(redemption: Redemption) -> dict[str, Any]:
@@ -153,15 +151,6 @@ def writeoff_answer(redemption: Redemption) -> dict[str, Any]:
     are already loaded) and the redemption itself: no second read."""
     voucher = redemption.voucher
     return {"voucher": voucher_card(voucher, standing=redemption), "redemption": redemption_out(redemption)}
-
-
-def _keys_sorted(value: Any) -> Any:
-    # A replay comes back from a JSON column (PostgreSQL's jsonb reorders keys): sort alike every time.
-    if isinstance(value, dict):
-        return {key: _keys_sorted(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [_keys_sorted(item) for item in value]
-    return value
 
 
 @router.get("/verification-key", response={200: dict}, summary="The voucher QR signature's public key (JWK)")

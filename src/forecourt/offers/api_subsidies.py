@@ -23,17 +23,14 @@ from forecourt.accounts.auth import api_auth, request_user
 from forecourt.accounts.models import Role, User
 from forecourt.core.errors import CoreErrorCode, DomainError, NotFound
 from forecourt.offers import reports, selectors
-from forecourt.offers.models import SubsidyApplication, SubsidyProgramme, Voucher
+from forecourt.offers.models import SubsidyApplication, SubsidyProgramme
+from forecourt.offers.presenters import application_voucher, money_out
 from forecourt.offers.services import subsidy_apply, subsidy_decide, subsidy_withdraw
 from forecourt.offers.services.subsidies import application_get
 
 router = Router(tags=["offers"])
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _money(fen: int) -> dict[str, Any]:
-    return {"amount": int(fen), "currency": "CNY"}
 
 
 def programme_out(programme: SubsidyProgramme) -> dict[str, Any]:
@@ -45,9 +42,9 @@ def programme_out(programme: SubsidyProgramme) -> dict[str, Any]:
         "description": programme.display_description,
         "sponsor": programme.sponsor,
         "city": programme.city.code if programme.city else None,
-        "amount": _money(programme.amount_fen),
-        "pool": _money(pool),
-        "remaining": _money(pool - campaign.claimed_fen),
+        "amount": money_out(programme.amount_fen),
+        "pool": money_out(pool),
+        "remaining": money_out(pool - campaign.claimed_fen),
         "opens_at": programme.opens_at.isoformat(),
         "closes_at": programme.closes_at.isoformat(),
         "eligible_models": list(campaign.eligible_models),
@@ -55,10 +52,7 @@ def programme_out(programme: SubsidyProgramme) -> dict[str, Any]:
 
 
 def application_out(application: SubsidyApplication) -> dict[str, Any]:
-    try:
-        voucher: Voucher | None = application.voucher
-    except Voucher.DoesNotExist:
-        voucher = None
+    voucher = application_voucher(application)
     return {
         "id": application.public_id,
         "programme": application.programme.public_id,
@@ -72,7 +66,11 @@ def application_out(application: SubsidyApplication) -> dict[str, Any]:
         "submitted_at": application.submitted_at.isoformat(),
         "decided_at": application.decided_at.isoformat() if application.decided_at else None,
         "reason": application.reject_reason or None,
-        "voucher": {"code": voucher.code, "status": voucher.status, "value": _money(voucher.face_value_fen)}
+        "voucher": {
+            "code": voucher.code,
+            "status": voucher.status,
+            "value": money_out(voucher.face_value_fen),
+        }
         if voucher
         else None,
     }

@@ -12,7 +12,14 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from forecourt.core.money import Money
-from forecourt.offers.models import Campaign, CouponKind, Redemption, Voucher, VoucherStatus
+from forecourt.offers.models import (
+    Campaign,
+    CouponKind,
+    Redemption,
+    SubsidyApplication,
+    Voucher,
+    VoucherStatus,
+)
 from forecourt.offers.qr import qr_payload
 from forecourt.offers.selectors import voucher_effective_status, voucher_standing_redemption
 from forecourt.offers.services.claims import payment_deadline
@@ -114,6 +121,14 @@ def voucher_qr(voucher: Voucher) -> str:
         holder_public_id=voucher.holder.public_id,
         valid_until_epoch=int(voucher.valid_until.timestamp()),
     )
+
+
+def application_voucher(application: SubsidyApplication) -> Voucher | None:
+    """The subsidy voucher an approved application was granted; None before (or without) approval."""
+    try:
+        return application.voucher
+    except Voucher.DoesNotExist:
+        return None
 
 
 def redemption_out(redemption: Redemption | None) -> dict[str, Any] | None:

@@ -14,21 +14,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Prefetch, Sum
 from django.utils.translation import gettext as _
 
+from forecourt.core.clock import SHANGHAI
 from forecourt.offers.models import (
     ApplicationStatus,
-    IdDocumentType,
     Redemption,
     SubsidyApplication,
     SubsidyProgramme,
     Voucher,
 )
+from forecourt.offers.services.subsidies import id_masked
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 BOM = "\ufeff"
 MONEY_FORMAT = '"¥"#,##0.00'
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -109,7 +108,7 @@ def report_rows(programme: SubsidyProgramme) -> Iterator[list[object]]:
             application.public_id,
             local(application.submitted_at),
             application.full_name,
-            f"{IdDocumentType(application.id_type).label} ****{application.id_number_last4}",
+            id_masked(id_type=application.id_type, last4=application.id_number_last4),
             application.scrapped_plate,
             application.certificate_number,
             application.intended_model.display_name,

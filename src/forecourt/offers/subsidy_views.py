@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -33,8 +33,8 @@ from forecourt.offers.models import (
     IdDocumentType,
     SubsidyApplication,
     SubsidyProgramme,
-    Voucher,
 )
+from forecourt.offers.presenters import application_voucher
 from forecourt.offers.services import subsidy_apply, subsidy_decide, subsidy_withdraw
 from forecourt.offers.services.subsidies import application_get, id_masked, programme_is_open
 
@@ -62,13 +62,6 @@ def _error_fields(error: DomainError) -> dict[str, str]:
         if found:
             return found
     return {}
-
-
-def voucher_url(code: str) -> str:
-    try:
-        return reverse("offers:voucher", args=[code])
-    except NoReverseMatch:  # the consumer pages are mounted at /offers/
-        return f"/offers/mine/{code}/"
 
 
 def _programme_or_404(public_id: str) -> Any:
@@ -155,16 +148,12 @@ def apply(request: HttpRequest, programme_id: str) -> HttpResponse:
 def mine(request: HttpRequest) -> HttpResponse:
     rows = []
     for application in selectors.subsidy_applications_of(request.user):  # type: ignore[arg-type]
-        try:
-            voucher: Voucher | None = application.voucher
-        except Voucher.DoesNotExist:
-            voucher = None
+        voucher = application_voucher(application)
         rows.append(
             {
                 "application": application,
                 "id_masked": id_masked(id_type=application.id_type, last4=application.id_number_last4),
                 "voucher": voucher,
-                "voucher_url": voucher_url(voucher.code) if voucher else "",
                 "amount": Money(application.programme.amount_fen),
             }
         )
@@ -245,10 +234,7 @@ def ops_list(request: HttpRequest) -> HttpResponse:
 def ops_detail(request: HttpRequest, application_id: str) -> HttpResponse:
     _require_ops(request)
     application = _ops_application(request, application_id)
-    try:
-        voucher: Voucher | None = application.voucher
-    except Voucher.DoesNotExist:
-        voucher = None
+    voucher = application_voucher(application)
     context = {
         "application": application,
         "id_masked": id_masked(id_type=application.id_type, last4=application.id_number_last4),

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from forecourt.catalog.models import SavedConfiguration
 from forecourt.catalog.selectors import configuration_get, configuration_view
 from forecourt.core import clock
-from forecourt.core.errors import CoreErrorCode, DomainError, NotFound
+from forecourt.core.errors import CoreErrorCode, DomainError, NotFound, field_error
 from forecourt.core.idempotency import idempotent_call
 from forecourt.core.money import Money
 from forecourt.dealers.models import City, Dealer
@@ -32,7 +32,8 @@ from forecourt.dealers.selectors import city_get, dealer_get, dealers_in_city
 from forecourt.orders import policy, selectors
 from forecourt.orders.offer_views import chosen_codes, placement_offers_context, refusal_text
 from forecourt.orders.services import order_place
-from forecourt.orders.views import error_field, error_text, invalid
+from forecourt.orders.services.placement import intention_and_deposit
+from forecourt.orders.views import error_field, error_text
 
 PLACE_SCOPE = "orders.page.place"
 
@@ -66,7 +67,7 @@ def city_from(raw: str | None) -> City | None:
     try:
         return city_get(code=raw)
     except NotFound:
-        raise invalid("city", _("Choose a city from the list.")) from None
+        raise field_error(CoreErrorCode.INVALID, "city", _("Choose a city from the list.")) from None
 
 
 def dealer_from(raw: str | None) -> Dealer | None:
@@ -75,7 +76,7 @@ def dealer_from(raw: str | None) -> Dealer | None:
     try:
         return dealer_get(public_id=raw)
     except NotFound:
-        raise invalid("dealer", _("Choose a dealer from the list.")) from None
+        raise field_error(CoreErrorCode.INVALID, "dealer", _("Choose a dealer from the list.")) from None
 
 
 def _lock_date_from(raw: str | None) -> date | None:
@@ -84,7 +85,7 @@ def _lock_date_from(raw: str | None) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise invalid("lock_deadline", _("Choose a date.")) from None
+        raise field_error(CoreErrorCode.INVALID, "lock_deadline", _("Choose a date.")) from None
 
 
 def place_once(request: HttpRequest, *, body: dict[str, Any], perform: Any) -> str:
@@ -126,7 +127,7 @@ def _place_context(
     city = next((candidate for candidate in cities if candidate.code == city_code), None)
     dealers, suggested = dealer_choices(city)
     today = clock.local_now().date()
-    deposit = min(policy.deposit_fen(), configuration.total_fen)
+    intention, deposit = intention_and_deposit(configuration.total_fen)
     edit_url = reverse("catalog:configure", args=[configuration.trim.code])
     query = urlencode([("options", option) for option in configuration.option_codes])
     dealer_id = data.get("dealer") or (suggested.public_id if suggested else "")
@@ -146,7 +147,7 @@ def _place_context(
         or (today + timedelta(days=policy.lock_days())).isoformat(),
         "lock_min": today.isoformat(),
         "lock_max": (today + timedelta(days=policy.lock_max_days())).isoformat(),
-        "intention": Money(min(policy.intention_fen(), deposit)),
+        "intention": Money(intention),
         "deposit": Money(deposit),
         "idempotency_key": secrets.token_urlsafe(18),
         "error": error_text(error) if error else "",

@@ -27,8 +27,9 @@ from forecourt.catalog.configurator import QuoteLine
 from forecourt.catalog.models import SavedConfiguration
 from forecourt.catalog.selectors import configuration_get
 from forecourt.core import clock
-from forecourt.core.errors import CoreErrorCode, DomainError, NotFound
+from forecourt.core.errors import CoreErrorCode, DomainError, NotFound, field_error
 from forecourt.core.money import Money
+from forecourt.core.qrcodes import qr_svg
 from forecourt.orders import selectors
 from forecourt.orders.models import Order, OrderStatus, PaymentStage
 from forecourt.orders.offer_views import PreviewRefusal, code_grouped, order_offers_context
@@ -40,6 +41,7 @@ from forecourt.orders.services import (
     order_pay_start,
     refund_due_on_cancel,
 )
+from forecourt.orders.services.cancellation import kept_on_cancel
 from forecourt.orders.services.offers import order_offer_codes, order_offers_quote
 from forecourt.orders.services.payments import ONLINE_PROVIDERS
 from forecourt.orders.services.placement import requote_under
@@ -76,12 +78,6 @@ def error_field(error: DomainError | None) -> str:
     if isinstance(details, list) and details and isinstance(details[0], dict):
         return str(details[0].get("field") or "")
     return ""
-
-
-def invalid(field: str, message: str) -> DomainError:
-    return DomainError(
-        CoreErrorCode.INVALID, message, status=422, details=[{"field": field, "message": message}]
-    )
 
 
 @dataclass(frozen=True)
@@ -129,6 +125,8 @@ def order_context(order: Order) -> dict[str, Any]:
         ],
         "late_days": selectors.late_delivery_days(order) if order.promised_delivery_date else [],
         "late_points": sum(order.late_days.values_list("points", flat=True)),
+        "can_book_delivery": order.status in (OrderStatus.FINAL_PAID, OrderStatus.READY_FOR_DELIVERY),
+        "delivery_min": clock.local_now().strftime("%Y-%m-%dT%H:%M"),
     }
 
 
@@ -137,7 +135,7 @@ def parse_local_datetime(raw: str | None, field: str) -> datetime:
     try:
         moment = datetime.fromisoformat(raw or "")
     except ValueError:
-        raise invalid(field, _("Choose a date and time.")) from None
+        raise field_error(CoreErrorCode.INVALID, field, _("Choose a date and time.")) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=clock.SHANGHAI)
 
 
@@ -224,8 +222,6 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         providers=online_providers(),
         progress=payment_progress(order, request.GET.get("paying", "")),
         hold=hold,
-        delivery_min=clock.local_now().strftime("%Y-%m-%dT%H:%M"),
-        can_book_delivery=order.status in (OrderStatus.FINAL_PAID, OrderStatus.READY_FOR_DELIVERY),
         **order_offers_context(order, request.user),
     )
     return render(request, "orders/detail.html", context)
@@ -271,8 +267,6 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
     if start.kind == "redirect" and start.url:
         return redirect(start.url)
     if start.kind == "qr" and start.qr_payload:
-        from forecourt.core.qrcodes import qr_svg
-
         return render(
             request,
             "orders/pay_qr.html",
@@ -316,7 +310,7 @@ def cancel(request: HttpRequest, number: str) -> HttpResponse:
         messages.success(request, _("Your order is cancelled. Any refund goes back the way you paid."))
         return redirect("orders:detail", number=order.number)
     refund = Money(refund_due_on_cancel(order), order.currency)
-    kept = Money(max(order.paid_fen - order.refunded_fen - refund.amount, 0), order.currency)
+    kept = Money(kept_on_cancel(order), order.currency)
     return render(
         request,
         "orders/cancel.html",

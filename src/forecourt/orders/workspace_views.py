@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -78,8 +79,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
         status = ""
     orders = selectors.orders_for_staff(user=request.user, status=status or None)
     counts = dict.fromkeys(OrderStatus.values, 0)
-    for value in selectors.orders_for_staff(user=request.user).values_list("status", flat=True):
-        counts[value] += 1
+    per_status = selectors.orders_for_staff(user=request.user).order_by().values("status")
+    counts.update({row["status"]: row["n"] for row in per_status.annotate(n=Count("pk"))})
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -107,9 +108,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         vehicles=selectors.vehicles_for_order(order=order) if allocating else [],
         can_allocate=allocating,
         can_confirm_final=context["due"] is not None and context["due"].stage == "final",
-        can_book_delivery=order.status in (OrderStatus.FINAL_PAID, OrderStatus.READY_FOR_DELIVERY),
         can_deliver=order.status == OrderStatus.READY_FOR_DELIVERY,
-        delivery_min=clock.local_now().strftime("%Y-%m-%dT%H:%M"),
         dealer=getattr(request.user, "dealer", None),
         offer_rows=offer_rows(order),
         floor=Money(order.floor_fen, order.currency),

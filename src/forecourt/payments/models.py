@@ -40,16 +40,6 @@ class IntentStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-# A gateway may report success after we gave up on a trade (closed by us, or a failed attempt the payer
-# retried): that money was still received, so an intent may move to "succeeded" from any other status.
-INTENT_TRANSITIONS: dict[str, frozenset[str]] = {
-    IntentStatus.CREATED: frozenset({IntentStatus.SUCCEEDED, IntentStatus.FAILED, IntentStatus.CLOSED}),
-    IntentStatus.FAILED: frozenset({IntentStatus.SUCCEEDED}),
-    IntentStatus.CLOSED: frozenset({IntentStatus.SUCCEEDED}),
-    IntentStatus.SUCCEEDED: frozenset(),
-}
-
-
 class PaymentIntent(models.Model):
     """One amount a payer owes for a purpose (e.g. "order.deposit") and a reference (e.g. an order number)."""
 
@@ -137,9 +127,6 @@ class PaymentIntent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.purpose} {self.reference} {self.amount_fen} {self.status}"
-
-    def can_move_to(self, status: str) -> bool:
-        return status in INTENT_TRANSITIONS.get(self.status, frozenset())
 
     @property
     def refundable_fen(self) -> int:

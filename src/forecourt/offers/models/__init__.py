@@ -18,11 +18,10 @@ from .subsidies import (
     SubsidyApplication,
     SubsidyProgramme,
 )
-from .vouchers import FINAL_STATUSES, Redemption, Voucher, VoucherStatus
+from .vouchers import Redemption, Voucher, VoucherStatus
 
 __all__ = [
     "COUNTER_KINDS",
-    "FINAL_STATUSES",
     "ORDER_KINDS",
     "ApplicationStatus",
     "Campaign",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from forecourt.core.identifiers import random_code
 
-from .campaigns import Campaign, CouponKind, Merchant
+from .campaigns import ORDER_KINDS, Campaign, CouponKind, Merchant
 
 VOUCHER_CODE_LENGTH = 16
 
@@ -36,8 +36,6 @@ class VoucherStatus(models.TextChoices):
 
 
 V = VoucherStatus
-# Statuses from which nothing more can happen.
-FINAL_STATUSES: frozenset[str] = frozenset({V.REDEEMED, V.EXPIRED, V.VOID, V.REFUNDED})
 
 
 class Voucher(models.Model):
@@ -127,8 +125,6 @@ class Voucher(models.Model):
 
     @property
     def applies_to_orders(self) -> bool:
-        from .campaigns import ORDER_KINDS
-
         return self.kind in ORDER_KINDS
 
 

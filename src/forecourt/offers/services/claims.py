@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 
 from forecourt.accounts.models import Role, User
 from forecourt.core import clock
-from forecourt.core.errors import DomainError, NotFound
+from forecourt.core.errors import CoreErrorCode, DomainError, NotFound
 from forecourt.core.events import event_record
-from forecourt.offers.errors import OfferErrorCode
+from forecourt.offers.errors import OfferErrorCode, field_error
 from forecourt.offers.models import (
     Campaign,
     Channel,
@@ -182,16 +182,10 @@ def campaign_claim(*, campaign: Campaign | str, holder: User, channel: str = Cha
     if isinstance(campaign, str):
         campaign = campaign_for_claim(campaign)
     if channel not in Channel.values:
-        raise DomainError(
-            "invalid",
-            _("Unknown channel."),
-            status=422,
-            details=[
-                {
-                    "field": "channel",
-                    "message": _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(Channel.values)},
-                }
-            ],
+        raise field_error(
+            CoreErrorCode.INVALID,
+            "channel",
+            _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(Channel.values)},
         )
     claim_eligibility_check(campaign=campaign, holder=holder, channel=channel, at=at)
     status = VoucherStatus.ACTIVE

@@ -29,6 +29,7 @@ from forecourt.dealers.models import Dealer
 from forecourt.offers.errors import OfferErrorCode
 from forecourt.offers.models import ORDER_KINDS, Campaign, CouponKind, OnCancel, Voucher, VoucherStatus
 from forecourt.offers.services.floors import price_floor_for
+from forecourt.offers.services.redemption import redemption_record
 
 SUBJECT_TYPE = "voucher"
 V = VoucherStatus
@@ -419,8 +420,6 @@ def vouchers_release_for_order(*, order_reference: str, reason: str) -> int:
 
 def vouchers_redeem_for_order(*, order_reference: str, dealer: Dealer) -> int:
     """On delivery: write off every voucher still applied to the order at its dealer. Idempotent."""
-    from forecourt.offers.services.redemption import redemption_record
-
     redeemed = 0
     with transaction.atomic():
         for voucher in _locked_vouchers(Q(order_reference=order_reference, status=V.APPLIED)):

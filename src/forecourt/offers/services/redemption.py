@@ -39,6 +39,7 @@ from forecourt.offers.models import (
 from forecourt.offers.models.vouchers import VOUCHER_CODE_LENGTH
 from forecourt.offers.qr import code_from_input
 from forecourt.offers.selectors import voucher_effective_status
+from forecourt.offers.selectors import voucher_standing_redemption as standing_redemption
 
 V = VoucherStatus
 SUBJECT_TYPE = "voucher"
@@ -90,10 +91,6 @@ def not_applied() -> DomainError:
         ),
         status=409,
     )
-
-
-def standing_redemption(voucher: Voucher) -> Redemption | None:
-    return Redemption.objects.filter(voucher=voucher, reversed_at__isnull=True).first()
 
 
 def _value_fen(voucher: Voucher) -> int:

@@ -44,6 +44,11 @@ def refund_due_on_cancel(order: Order) -> int:
     return max(0, order.paid_fen - order.refunded_fen - kept)
 
 
+def kept_on_cancel(order: Order) -> int:
+    """What cancelling now keeps, in fen: what is paid and not refunded, less what goes back."""
+    return max(0, order.paid_fen - order.refunded_fen - refund_due_on_cancel(order))
+
+
 def _authorised_reason(order: Order, actor: Any, reason: str) -> str:
     if reason == CancelReason.BUYER:
         ensure_buyer(actor, order)
@@ -79,7 +84,7 @@ def order_cancel(*, order: Order, actor: Any, reason: str = CancelReason.BUYER, 
             reason=(note or reason)[:200],
             cancel_reason=reason,
             refund_fen=refund_fen,
-            kept_fen=locked.paid_fen - locked.refunded_fen - refund_fen,
+            kept_fen=kept_on_cancel(locked),
             vin=vin,
         )
         _release_car(locked)

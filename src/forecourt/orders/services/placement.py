@@ -74,7 +74,8 @@ def _check_lock_deadline(lock_deadline: date | None) -> date:
     return lock_deadline
 
 
-def _amounts(total_fen: int, edition: LimitedEdition | None) -> tuple[int, int]:
+def intention_and_deposit(total_fen: int, edition: LimitedEdition | None = None) -> tuple[int, int]:
+    """The intention money and the whole deposit (fen) an order of `total_fen` asks for."""
     intention = edition.intention_fen if edition and edition.intention_fen is not None else None
     deposit = edition.deposit_fen if edition and edition.deposit_fen is not None else None
     deposit = policy.deposit_fen() if deposit is None else deposit
@@ -182,7 +183,7 @@ def order_place(
         vehicle_price = configuration.total_fen
         version = configuration.price_list_version
         currency = configuration.currency
-    intention, deposit = _amounts(vehicle_price, edition)
+    intention, deposit = intention_and_deposit(vehicle_price, edition)
     try:
         return _create(
             buyer=buyer,
@@ -265,7 +266,7 @@ def _create(
         )
         # The coupons need the order's number; the deposit is then fitted within the discounted total.
         order_offers_write(order, voucher_codes)
-        order.intention_fen, order.deposit_fen = _amounts(order.total_fen, edition)
+        order.intention_fen, order.deposit_fen = intention_and_deposit(order.total_fen, edition)
         order.save(update_fields=[*OFFER_FIELDS, "intention_fen", "deposit_fen"])
         OrderStatusChange.objects.create(
             order=order,

@@ -20,11 +20,6 @@ if TYPE_CHECKING:
     from forecourt.payments.models import PaymentIntent
 
 
-START_KINDS = ("redirect", "qr", "jsapi", "done")
-NOTIFICATION_STATUSES = ("succeeded", "failed", "closed", "pending")
-REFUND_STATUSES = ("succeeded", "pending", "failed")
-
-
 @dataclass(frozen=True)
 class PaymentStart:
     """How the payer continues: go to ``url``, scan ``qr_payload``, call JSAPI with ``params``, or nothing."""

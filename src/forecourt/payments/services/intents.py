@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from forecourt.accounts.models import DEALER_ROLES, Role, User
 from forecourt.core.audit import audit_record
 from forecourt.core.clock import now
-from forecourt.core.errors import CoreErrorCode, DomainError
+from forecourt.core.errors import CoreErrorCode, DomainError, field_error
 from forecourt.core.events import event_record
 from forecourt.core.identifiers import public_id, random_code
 from forecourt.core.logging import log_context
@@ -135,12 +135,10 @@ def payment_intent_create(
     }
     cleaned_description = text_parse(description, field="description", max_length=127)
     payer_reference = text_parse(payer_reference, field="payer_reference", max_length=128, required=False)
-    existing = PaymentIntent.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return _same_request(existing, fields)
-    _provider_available(provider)
 
     def build() -> PaymentIntent:
+        # Only a new intent needs the provider now: a repeat with the key is answered even if it is away.
+        _provider_available(provider)
         moment = now()
         intent = PaymentIntent.objects.create(
             public_id=public_id("pay"),
@@ -184,10 +182,7 @@ def return_url_on_site(return_url: str) -> str:
     if not url_has_allowed_host_and_scheme(
         return_url, allowed_hosts=set(settings.ALLOWED_HOSTS), require_https=False
     ):
-        message = _("Return to a page of this site.")
-        raise DomainError(
-            CoreErrorCode.INVALID, message, status=422, details=[{"field": "return_url", "message": message}]
-        )
+        raise field_error(CoreErrorCode.INVALID, "return_url", _("Return to a page of this site."))
     return return_url
 
 

@@ -9,18 +9,19 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connections
+from django.db import connection, connections
 from django.test import override_settings
 
 from forecourt.accounts.models import Role, User
 from forecourt.accounts.tests.factories import make_dealer, make_user
+from forecourt.core import events
+from forecourt.core.errors import DomainError
 from forecourt.core.models import Event
 from forecourt.core.money import Money
 from forecourt.payments.models import LedgerEntry, PaymentIntent, PaymentNotification, Refund
@@ -29,6 +30,7 @@ from forecourt.payments.services import (
     NotificationOutcome,
     payment_intent_create,
     payment_notification_receive,
+    payment_offline_record,
 )
 
 DEPOSIT = Money(5_000_00)
@@ -97,6 +99,26 @@ def create_intent(payer) -> Callable[..., PaymentIntent]:
         return payment_intent_create(**arguments)
 
     return _create
+
+
+@pytest.fixture
+def record_offline(payer, advisor) -> Callable[..., PaymentIntent]:
+    """A store payment recorded by the advisor through the service; keyword arguments override defaults."""
+
+    def _record(**overrides: Any) -> PaymentIntent:
+        arguments: dict[str, Any] = {
+            "purpose": "order.final",
+            "reference": "FO1",
+            "amount": Money(100_00),
+            "payer": payer,
+            "actor": advisor,
+            "receipt_number": "R-1",
+            "idempotency_key": "store-1",
+        }
+        arguments.update(overrides)
+        return payment_offline_record(**arguments)
+
+    return _record
 
 
 @pytest.fixture
@@ -183,18 +205,47 @@ def paid_at_gateway(create_intent, fake_gateway) -> PaymentIntent:
     return intent
 
 
-def two_at_once(deliver: Callable[[], str]) -> Counter[str]:
-    """Run ``deliver()`` in two threads released together, each on its own database connection."""
-    barrier = threading.Barrier(2)
+@pytest.fixture
+def postgres_race(monkeypatch) -> None:
+    """Skip unless on PostgreSQL (row locks, concurrent transactions); silence other apps' subscribers."""
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "needs PostgreSQL: row locks and concurrent transactions (set DATABASE_URL=postgres://...)"
+        )
+    # Only payments here: other apps' subscribers (orders) would react to these test payments.
+    monkeypatch.setattr(events, "_subscribers", {})
 
-    def run(_index: int) -> str:
+
+def race(count: int, work: Callable[[int], Any]) -> Counter[str]:
+    """Run `work(index)` in `count` threads released together, each on its own database connection;
+    count the outcomes (a returned string, "ok" for anything else, a DomainError's code, or a crash)."""
+    barrier = threading.Barrier(count)
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def run(index: int) -> None:
         try:
             barrier.wait(timeout=30)
-            return deliver()
+            result = work(index)
+            outcome = str(result) if isinstance(result, str) else "ok"
+        except DomainError as error:
+            outcome = error.code
         except Exception as error:
-            return f"crash: {type(error).__name__}: {error}"
+            outcome = f"crash: {type(error).__name__}: {error}"
         finally:
+            # Each thread has its own connection; close it so the test database can be dropped.
             connections.close_all()
+        with lock:
+            outcomes[outcome] += 1
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return Counter(pool.map(run, range(2)))
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes
+
+
+def two_at_once(deliver: Callable[[], str]) -> Counter[str]:
+    """Run ``deliver()`` in two threads released together, each on its own database connection."""
+    return race(2, lambda _index: deliver())

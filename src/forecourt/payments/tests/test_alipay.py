@@ -15,11 +15,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
-from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forecourt.core import events
 from forecourt.core.errors import DomainError
 from forecourt.core.models import Event
 from forecourt.core.money import Money
@@ -439,10 +437,7 @@ def test_a_refund_goes_to_alipay_and_settles_in_the_ledger(client, alipay_intent
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_a_notification_replayed_ten_times_two_at_a_time_credits_once(alipay_intent, gateway, monkeypatch):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: concurrent transactions (set DATABASE_URL=postgres://...)")
-    monkeypatch.setattr(events, "_subscribers", {})  # only payments here, not orders reacting
+def test_a_notification_replayed_ten_times_two_at_a_time_credits_once(postgres_race, alipay_intent, gateway):
     gateway.pay(alipay_intent.out_trade_no)
     body = gateway.notification(alipay_intent.out_trade_no)
 

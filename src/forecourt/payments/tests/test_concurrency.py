@@ -2,64 +2,24 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from forecourt.core import events
-from forecourt.core.errors import DomainError
 from forecourt.core.models import Event
 from forecourt.core.money import Money
 from forecourt.payments.models import LedgerEntry, PaymentIntent, PaymentNotification, Refund
 from forecourt.payments.services import payment_intent_close, payment_intent_create, payment_refund
 
-from .conftest import receive, sandbox_notification
+from .conftest import race, receive, sandbox_notification
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only(monkeypatch) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "needs PostgreSQL: row locks and concurrent transactions (set DATABASE_URL=postgres://...)"
-        )
-    # Only payments here: other apps' subscribers (orders) would react to these test payments.
-    monkeypatch.setattr(events, "_subscribers", {})
-
-
-def _race(count: int, work: Callable[[int], Any]) -> Counter[str]:
-    """Run `work(index)` in `count` threads released together; count the outcomes."""
-    barrier = threading.Barrier(count)
-    outcomes: Counter[str] = Counter()
-    lock = threading.Lock()
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            result = work(index)
-            outcome = str(result) if isinstance(result, str) else "ok"
-        except DomainError as error:
-            outcome = error.code
-        except Exception as error:
-            outcome = f"crash: {type(error).__name__}: {error}"
-        finally:
-            # Each thread has its own connection; close it so the test database can be dropped.
-            connections.close_all()
-        with lock:
-            outcomes[outcome] += 1
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("postgres_race"),
+]
 
 
 def _delivered(headers: dict[str, str], body: bytes) -> str:
@@ -78,7 +38,7 @@ def test_every_notification_replayed_ten_times_two_at_a_time_is_credited_once(cr
 
         totals: Counter[str] = Counter()
         for _round in range(5):
-            totals += _race(2, deliver)
+            totals += race(2, deliver)
         assert totals == Counter({"accepted": 1, "duplicate": 9})
 
     for intent in intents:
@@ -93,7 +53,7 @@ def test_every_notification_replayed_ten_times_two_at_a_time_is_credited_once(cr
 def test_ten_simultaneous_deliveries_of_one_notification_credit_once(intent):
     headers, body = sandbox_notification(intent)
 
-    outcomes = _race(10, lambda _index: _delivered(headers, body))
+    outcomes = race(10, lambda _index: _delivered(headers, body))
 
     assert outcomes == Counter({"accepted": 1, "duplicate": 9})
     assert LedgerEntry.objects.count() == 2
@@ -104,7 +64,7 @@ def test_different_notifications_of_one_payment_racing_credit_once(intent):
     # A gateway may send TRADE_SUCCESS and TRADE_FINISHED (two ids) for one trade at once.
     deliveries = [sandbox_notification(intent, notification_id=f"N{index}") for index in range(6)]
 
-    outcomes = _race(6, lambda index: _delivered(*deliveries[index]))
+    outcomes = race(6, lambda index: _delivered(*deliveries[index]))
 
     assert outcomes == Counter({"accepted": 1, "duplicate": 5})
     assert LedgerEntry.objects.count() == 2
@@ -115,7 +75,7 @@ def test_a_close_racing_a_success_ends_paid_and_credited_once(intent):
     headers, body = sandbox_notification(intent)
     work = [lambda: _delivered(headers, body), lambda: payment_intent_close(intent=intent) and "closed"]
 
-    outcomes = _race(2, lambda index: work[index]())
+    outcomes = race(2, lambda index: work[index]())
 
     assert outcomes["accepted"] == 1
     intent.refresh_from_db()
@@ -125,7 +85,7 @@ def test_a_close_racing_a_success_ends_paid_and_credited_once(intent):
 
 
 def test_simultaneous_refunds_never_exceed_what_was_paid(paid):
-    outcomes = _race(
+    outcomes = race(
         12,
         lambda index: payment_refund(
             intent=paid, amount=Money(100_000), reason="并发退款", idempotency_key=f"refund-{index}"
@@ -141,7 +101,7 @@ def test_simultaneous_refunds_never_exceed_what_was_paid(paid):
 
 
 def test_simultaneous_refunds_with_one_key_refund_once(paid):
-    outcomes = _race(
+    outcomes = race(
         8,
         lambda _index: payment_refund(
             intent=paid, amount=Money(200_000), reason="重复提交", idempotency_key="refund-same"
@@ -156,7 +116,7 @@ def test_simultaneous_refunds_with_one_key_refund_once(paid):
 
 
 def test_simultaneous_creates_with_one_key_make_one_intent(payer):
-    outcomes = _race(
+    outcomes = race(
         8,
         lambda _index: payment_intent_create(
             purpose="order.deposit",
@@ -172,6 +132,15 @@ def test_simultaneous_creates_with_one_key_make_one_intent(payer):
     assert outcomes == Counter({"ok": 8})
     assert PaymentIntent.objects.count() == 1
     assert Event.objects.filter(name="payment.created").count() == 1
+
+
+def test_one_receipt_recorded_twice_at_once_under_two_keys_is_one_payment(record_offline):
+    outcomes = race(2, lambda index: record_offline(idempotency_key=f"store-{index}"))
+
+    assert outcomes == Counter({"ok": 1, "receipt_already_recorded": 1})
+    assert PaymentIntent.objects.count() == 1
+    assert LedgerEntry.objects.count() == 2
+    assert Event.objects.filter(name="payment.succeeded").count() == 1
 
 
 def _lock_then_write(queries: list[dict[str, str]], table: str) -> tuple[int, int]:

@@ -16,7 +16,6 @@ from forecourt.payments.selectors import payment_intent_get, payment_intents_for
 from forecourt.payments.services import (
     PaymentStart,
     payment_intent_close,
-    payment_offline_record,
     payment_start,
 )
 
@@ -151,13 +150,10 @@ def test_close_closes_an_unpaid_intent_once(intent):
     assert Event.objects.filter(name="payment.closed").count() == 1
 
 
-def test_offline_record_is_a_succeeded_intent_with_ledger_event_and_audit(payer, advisor):
-    intent = payment_offline_record(
-        purpose="order.final",
+def test_offline_record_is_a_succeeded_intent_with_ledger_event_and_audit(record_offline, advisor):
+    intent = record_offline(
         reference="FO7K3M9Q2X4T8V",
         amount=Money(25_000_000),
-        payer=payer,
-        actor=advisor,
         receipt_number="POS-2026-000123",
         idempotency_key="order:FO1:final:store",
     )
@@ -193,37 +189,20 @@ def test_offline_record_is_a_succeeded_intent_with_ledger_event_and_audit(payer,
     assert (audit.actor, audit.object_id) == (advisor, intent.public_id)
 
 
-def test_offline_record_replayed_with_its_key_records_once(payer, advisor):
-    arguments = {
-        "purpose": "order.final",
-        "reference": "FO1",
-        "amount": Money(100_00),
-        "payer": payer,
-        "actor": advisor,
-        "receipt_number": "R-1",
-        "idempotency_key": "store-1",
-    }
-    first = payment_offline_record(**arguments)
-    again = payment_offline_record(**arguments)
+def test_offline_record_replayed_with_its_key_records_once(record_offline):
+    first = record_offline()
+    again = record_offline()
 
     assert again.pk == first.pk
     assert LedgerEntry.objects.count() == 2
     assert Event.objects.filter(name="payment.succeeded").count() == 1
 
 
-def test_the_same_receipt_under_another_key_is_refused(payer, advisor):
-    arguments = {
-        "purpose": "order.final",
-        "reference": "FO1",
-        "amount": Money(100_00),
-        "payer": payer,
-        "actor": advisor,
-        "receipt_number": "R-1",
-    }
-    payment_offline_record(**arguments, idempotency_key="store-1")
+def test_the_same_receipt_under_another_key_is_refused(record_offline):
+    record_offline(idempotency_key="store-1")
 
     with pytest.raises(DomainError) as raised:
-        payment_offline_record(**arguments, idempotency_key="store-2")
+        record_offline(idempotency_key="store-2")
 
     assert (raised.value.code, raised.value.status) == ("receipt_already_recorded", 409)
     assert PaymentIntent.objects.count() == 1
@@ -231,17 +210,9 @@ def test_the_same_receipt_under_another_key_is_refused(payer, advisor):
     assert Event.objects.filter(name="payment.succeeded").count() == 1
 
 
-def test_a_consumer_cannot_record_a_store_payment(payer):
+def test_a_consumer_cannot_record_a_store_payment(record_offline, payer):
     with pytest.raises(DomainError) as raised:
-        payment_offline_record(
-            purpose="order.final",
-            reference="FO1",
-            amount=Money(100_00),
-            payer=payer,
-            actor=payer,
-            receipt_number="R-1",
-            idempotency_key="store-1",
-        )
+        record_offline(actor=payer)
 
     assert (raised.value.code, raised.value.status) == ("forbidden", 403)
     assert PaymentIntent.objects.count() == 0

@@ -9,22 +9,14 @@ from django.core.management.base import CommandError
 from forecourt.core.money import Money
 from forecourt.payments.models import LedgerEntry, PaymentIntent, Refund
 from forecourt.payments.selectors import Discrepancy, payments_reconcile
-from forecourt.payments.services import payment_offline_record, payment_refund
+from forecourt.payments.services import payment_refund
 
 
 @pytest.fixture
-def books(paid, payer, advisor):
+def books(paid, record_offline):
     """A paid sandbox deposit with a partial refund, and a store payment: books that agree."""
     payment_refund(intent=paid, amount=Money(100_000), reason="部分退款", idempotency_key="r1")
-    payment_offline_record(
-        purpose="order.final",
-        reference="FO7K3M9Q2X4T8V",
-        amount=Money(25_000_000),
-        payer=payer,
-        actor=advisor,
-        receipt_number="POS-1",
-        idempotency_key="store-1",
-    )
+    record_offline(reference="FO7K3M9Q2X4T8V", amount=Money(25_000_000), receipt_number="POS-1")
     paid.refresh_from_db()
     return paid
 

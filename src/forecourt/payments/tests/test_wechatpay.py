@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from django.db import connection
 
-from forecourt.core import clock, events
+from forecourt.core import clock
 from forecourt.core.clock import SHANGHAI
 from forecourt.core.errors import DomainError
 from forecourt.core.models import Event
@@ -525,10 +524,7 @@ def test_a_stale_genuine_notification_is_logged_as_stale(client, wechat_intent, 
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_a_notification_replayed_ten_times_two_at_a_time_credits_once(wechat_intent, gateway, monkeypatch):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: concurrent transactions (set DATABASE_URL=postgres://...)")
-    monkeypatch.setattr(events, "_subscribers", {})  # only payments here, not orders reacting
+def test_a_notification_replayed_ten_times_two_at_a_time_credits_once(postgres_race, wechat_intent, gateway):
     gateway.pay(wechat_intent.out_trade_no)
     headers, body = gateway.notification(wechat_intent.out_trade_no)
 
