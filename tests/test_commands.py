@@ -125,6 +125,8 @@ def test_seed_runs_each_apps_demo_data_in_layer_order_with_one_random_source(mon
         "appointments",
         "orders",
         "offers",
+        "loyalty",
+        "referrals",
     ]
     assert len({id(rng) for _label, rng in calls}) == 1
 

@@ -38,6 +38,7 @@ from forecourt.core.middleware import client_ip
 from forecourt.core.qrcodes import qr_svg
 from forecourt.dealers.models import City, Dealer
 from forecourt.dealers.selectors import dealer_get
+from forecourt.leads.selectors import referral_mark_read
 
 SESSION_KEY = "appointments.booked"
 SESSION_LIMIT = 20
@@ -195,6 +196,7 @@ def book(request: HttpRequest, kind: str = AppointmentKind.TEST_DRIVE) -> HttpRe
     try:
         booking_rate_limit_hit(ip=client_ip(request), phone=data.get("phone", ""))
         start = parse_start(data.get("start", ""))
+        mark = referral_mark_read(request)
         appointment = appointment_book(
             dealer_public_id=data.get("dealer", ""),
             kind=kind,
@@ -205,6 +207,8 @@ def book(request: HttpRequest, kind: str = AppointmentKind.TEST_DRIVE) -> HttpRe
             share_with_dealer=data.get("share_with_dealer") == "on",
             channel="web",
             actor=request.user if request.user.is_authenticated else None,
+            broker_code=mark.broker_code if mark else "",
+            broker_clicked_at=mark.clicked_at if mark else None,
         )
     except DomainError as error:
         context = _booking_context(request, kind, data)

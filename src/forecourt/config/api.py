@@ -20,6 +20,8 @@ from forecourt.leads.api import kpi_router as leads_kpi_router
 from forecourt.leads.api import ops_router as leads_ops_router
 from forecourt.leads.api import public_router as leads_router
 from forecourt.leads.api import workspace_router as leads_workspace_router
+from forecourt.loyalty.api import router as loyalty_router
+from forecourt.loyalty.api_rewards import router as loyalty_rewards_router
 from forecourt.offers.api import campaigns_router as offers_campaigns_router
 from forecourt.offers.api import vouchers_router as offers_vouchers_router
 from forecourt.offers.api_staff import router as offers_staff_router
@@ -29,6 +31,8 @@ from forecourt.orders.api import router as orders_router
 from forecourt.orders.api import workspace_router as orders_workspace_router
 from forecourt.payments.api import ops_router as payments_ops_router
 from forecourt.payments.api import router as payments_router
+from forecourt.referrals.api import router as referrals_router
+from forecourt.referrals.api_programme import router as referrals_programme_router
 
 api = NinjaAPI(
     title="Forecourt API",
@@ -106,3 +110,7 @@ api.add_router("/campaigns", offers_campaigns_router)
 api.add_router("/vouchers", offers_staff_router)
 api.add_router("/vouchers", offers_vouchers_router)
 api.add_router("/subsidies", offers_subsidies_router)
+api.add_router("/members", loyalty_router)
+api.add_router("/rewards", loyalty_rewards_router)
+api.add_router("/broker", referrals_router)
+api.add_router("/broker", referrals_programme_router)

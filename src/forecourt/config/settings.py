@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "forecourt.payments",
     "forecourt.offers",
     "forecourt.orders",
+    "forecourt.loyalty",
+    "forecourt.referrals",
     "forecourt.web",
 ]
 
@@ -340,3 +342,30 @@ OFFERS_ID_ENCRYPTION_KEYS = env_list("FORECOURT_OFFERS_ID_ENCRYPTION_KEYS", []) 
     _derived_key("id-encryption")
 ]
 OFFERS_ID_HASH_KEY = env_str("FORECOURT_OFFERS_ID_HASH_KEY", "") or _derived_key("id-hash")
+
+# loyalty --------------------------------------------------------------------------------------------
+# Tiers come from qualifying points earned over this rolling window; ops may set the thresholds in the
+# console (TierRule), these are the defaults.
+LOYALTY_TIER_WINDOW_DAYS = env_int("FORECOURT_LOYALTY_TIER_WINDOW_DAYS", 365)
+LOYALTY_TIER_POINTS = {
+    "standard": 0,
+    "silver": env_int("FORECOURT_LOYALTY_SILVER_POINTS", 2_000),
+    "gold": env_int("FORECOURT_LOYALTY_GOLD_POINTS", 8_000),
+    "black": env_int("FORECOURT_LOYALTY_BLACK_POINTS", 20_000),
+}
+if not 0 < LOYALTY_TIER_POINTS["silver"] < LOYALTY_TIER_POINTS["gold"] < LOYALTY_TIER_POINTS["black"]:
+    raise ConfigurationError("Loyalty tier thresholds must rise: silver < gold < black")
+# A reward's cash part not paid within this many minutes is cancelled and its points given back.
+LOYALTY_PAYMENT_MINUTES = env_int("FORECOURT_LOYALTY_PAYMENT_MINUTES", 30)
+
+# referrals ------------------------------------------------------------------------------------------
+# A lead arriving within this many days of opening a broker's link is credited to that broker.
+REFERRALS_ATTRIBUTION_DAYS = env_int("FORECOURT_REFERRALS_ATTRIBUTION_DAYS", 30)
+# CPS becomes available once the delivered car's return window has passed; CPL after a short hold.
+REFERRALS_RETURN_WINDOW_DAYS = env_int("FORECOURT_REFERRALS_RETURN_WINDOW_DAYS", 7)
+REFERRALS_CPL_HOLD_DAYS = env_int("FORECOURT_REFERRALS_CPL_HOLD_DAYS", 3)
+# Velocity: referrals per broker per day beyond which new ones are refused; clusters of this many
+# referrals from one device or one address within the cluster window are flagged for review.
+REFERRALS_DAILY_LIMIT = env_int("FORECOURT_REFERRALS_DAILY_LIMIT", 20)
+REFERRALS_CLUSTER_SIZE = env_int("FORECOURT_REFERRALS_CLUSTER_SIZE", 3)
+REFERRALS_CLUSTER_DAYS = env_int("FORECOURT_REFERRALS_CLUSTER_DAYS", 7)

@@ -17,6 +17,12 @@ urlpatterns = [
     path("offers/", include("forecourt.offers.urls")),
     path("workspace/vouchers/", include("forecourt.offers.workspace_urls")),
     path("subsidies/", include("forecourt.offers.subsidy_urls")),
+    path("club/", include("forecourt.loyalty.urls")),
+    path("club/rewards/", include("forecourt.loyalty.reward_urls")),
+    path("workspace/members/", include("forecourt.loyalty.workspace_urls")),
+    path("", include("forecourt.referrals.urls")),
+    path("broker/", include("forecourt.referrals.programme_urls")),
+    path("referrals/ops/", include("forecourt.referrals.ops_urls")),
     path("", include("forecourt.web.urls")),
 ]
 

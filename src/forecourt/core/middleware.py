@@ -1,16 +1,28 @@
-"""Request-wide concerns: the client address for the audit trail and rate limits, and a NUL guard."""
+"""Request-wide concerns: the client address for the audit trail and rate limits, the device id for
+fraud rules, and a NUL guard."""
 
 import contextvars
 import json
+import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.utils.translation import gettext
 
 from forecourt.core.errors import CoreErrorCode
 
 _client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
+_device: contextvars.ContextVar[str | None] = contextvars.ContextVar("device", default=None)
+
+# A random, first-party id per browser: lets fraud rules tell one phone's many "friends" apart from real
+# ones (a self-referral from the broker's own device, a cluster of sign-ups from one device). It holds
+# nothing about the person and is not shared with anyone.
+DEVICE_COOKIE = "fc_dev"
+DEVICE_COOKIE_MAX_AGE = 2 * 365 * 24 * 3600
+_DEVICE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -22,16 +34,35 @@ def current_ip() -> str | None:
     return _client_ip.get()
 
 
+def current_device() -> str | None:
+    """The browser's device id during a request (set by `RequestContextMiddleware`); None outside one."""
+    return _device.get()
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _client_ip.set(client_ip(request))
+        sent = request.COOKIES.get(DEVICE_COOKIE, "")
+        device = sent if _DEVICE_PATTERN.match(sent) else secrets.token_urlsafe(16)
+        ip_token = _client_ip.set(client_ip(request))
+        device_token = _device.set(device)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
-            _client_ip.reset(token)
+            _client_ip.reset(ip_token)
+            _device.reset(device_token)
+        if device != sent:
+            response.set_cookie(
+                DEVICE_COOKIE,
+                device,
+                max_age=DEVICE_COOKIE_MAX_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        return response
 
 
 # PostgreSQL cannot store NUL in text, and psycopg refuses to send it: a NUL that reached a query would be

@@ -18,6 +18,8 @@ from forecourt.leads.models import (
     LeadStatus,
     SlaPolicy,
 )
+from forecourt.leads.referral_mark import ReferralMark as ReferralMark  # read by the booking pages
+from forecourt.leads.referral_mark import referral_mark_read as referral_mark_read
 
 
 def sla_policy_current() -> SlaPolicy:

@@ -52,6 +52,7 @@ from forecourt.leads.models import (
     Lead,
     LeadStatus,
 )
+from forecourt.leads.referral_mark import referral_mark_read
 from forecourt.leads.services import (
     contact_attempt_log,
     defeat_review,
@@ -414,6 +415,9 @@ def inquiry(request: HttpRequest) -> HttpResponse:
             inquiry_throttle_ip(ip=client_ip(request))
             e164 = normalise_mainland_mobile(data["phone"])
             inquiry_throttle_phone(phone_e164=e164)
+            # A broker's link opened in this browser credits the broker; a code in the form is kept as is.
+            mark = referral_mark_read(request)
+            broker_code = data["broker_code"] or (mark.broker_code if mark else "")
             lead, _created = lead_capture(
                 name=data["name"],
                 phone=e164,
@@ -423,7 +427,8 @@ def inquiry(request: HttpRequest) -> HttpResponse:
                 dealer_public_id=data["dealer"] or None,
                 campaign=data["campaign"],
                 source_site=data["source_site"],
-                broker_code=data["broker_code"],
+                broker_code=broker_code,
+                broker_clicked_at=mark.clicked_at if mark and mark.broker_code == broker_code else None,
                 utm=form.utm(),
                 landing_page=data["landing_page"],
                 message=data["question"],

@@ -198,6 +198,8 @@ def _lead_for_booking(
     share_with_dealer: bool,
     channel: str,
     actor: Any,
+    broker_code: str = "",
+    broker_clicked_at: datetime | None = None,
 ) -> str:
     """Capture (or join) the person's lead for this booking; returns the lead's public id, or "".
 
@@ -223,6 +225,8 @@ def _lead_for_booking(
         channel="test_drive_booking" if kind == AppointmentKind.TEST_DRIVE else "visit_booking",
         dealer_public_id=dealer.public_id,
         landing_page="/test-drive/" if kind == AppointmentKind.TEST_DRIVE else "/visit/",
+        broker_code=broker_code,
+        broker_clicked_at=broker_clicked_at,
         share_with_dealer=share_with_dealer,
         consent_method=consent_method,
         actor=actor,
@@ -267,8 +271,12 @@ def appointment_book(
     share_with_dealer: bool,
     channel: str = "web",
     actor: Any = None,
+    broker_code: str = "",
+    broker_clicked_at: datetime | None = None,
 ) -> Appointment:
-    """Take a place in a slot and book it for the person with this phone; 409 `slot_full` if none is left."""
+    """Take a place in a slot and book it for the person with this phone; 409 `slot_full` if none is left.
+
+    A broker's code (from the link the person arrived by) is carried to the lead the booking captures."""
     kind = appointment_kind_parse(kind)
     name = _name_parse(name)
     phone_e164 = normalise_mainland_mobile(phone)
@@ -292,6 +300,8 @@ def appointment_book(
             share_with_dealer=share_with_dealer,
             channel=channel,
             actor=actor,
+            broker_code=broker_code[:40] if isinstance(broker_code, str) else "",
+            broker_clicked_at=broker_clicked_at,
         )
         # The place is taken last, so the hot slot row stays locked only for the few writes after it.
         # The row count says who won: no check-then-act, and the CheckConstraint backs it up.

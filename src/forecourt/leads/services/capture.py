@@ -14,7 +14,7 @@ from forecourt.accounts.services import consent_grant, consent_is_active, consum
 from forecourt.catalog.models import VehicleModel
 from forecourt.core import clock
 from forecourt.core.errors import CoreErrorCode
-from forecourt.core.middleware import current_ip
+from forecourt.core.middleware import current_device, current_ip
 from forecourt.core.phones import normalise_mainland_mobile
 from forecourt.dealers.models import City, Dealer
 from forecourt.leads.errors import LeadErrorCode, field_error
@@ -263,6 +263,7 @@ def lead_capture(
     campaign: str = "",
     source_site: str = "",
     broker_code: str = "",
+    broker_clicked_at: datetime | None = None,
     utm: dict[str, Any] | None = None,
     landing_page: str = "",
     message: str = "",
@@ -272,9 +273,13 @@ def lead_capture(
 ) -> tuple[Lead, bool]:
     """Record an inquiry: join the person's open lead for the model, or open and route a new lead.
 
-    Returns (lead, created). Without an active consent to share with a dealer the lead stays in the
-    OEM's queue. Two inquiries at the same moment cannot both open a lead: the partial unique
-    constraint (one open lead per person and model) makes the loser re-read and join.
+    Returns (lead, created). `broker_code` (and, from a broker's link, when it was opened) rides on the
+    touchpoint and on the `lead.created` / `lead.touchpoint_added` event with the request's device and
+    address, so the referrals app can credit the broker and check its fraud rules.
+
+    Without an active consent to share with a dealer the lead stays in the OEM's queue. Two inquiries
+    at the same moment cannot both open a lead: the partial unique constraint (one open lead per person
+    and model) makes the loser re-read and join.
     """
     inquiry = _check_inquiry(
         name=name,
@@ -321,6 +326,7 @@ def lead_capture(
                 if lead is None:
                     raise
         touchpoint = _touch(lead, inquiry, moment, actor)
+        referral = _referral_payload(inquiry, broker_clicked_at)
         if created:
             lead_event(
                 "lead.created",
@@ -329,11 +335,35 @@ def lead_capture(
                 channel=inquiry.channel,
                 model=inquiry.model.code,
                 city=lead.city.code if lead.city else None,
+                person=person.public_id,
+                campaign=inquiry.campaign,
+                **referral,
             )
             decision_record(lead, choice, kind=RoutingKind.INITIAL, moment=moment, actor=actor)
         else:
-            _join(lead, inquiry, touchpoint, may_share=may_share, moment=moment, policy=policy, actor=actor)
+            _join(
+                lead,
+                inquiry,
+                touchpoint,
+                may_share=may_share,
+                moment=moment,
+                policy=policy,
+                actor=actor,
+                referral=referral,
+            )
     return lead, created
+
+
+def _referral_payload(inquiry: _Inquiry, clicked_at: datetime | None) -> dict[str, Any]:
+    """What the referrals app needs to credit a broker: the code, when the link was opened, from where."""
+    if not inquiry.broker_code:
+        return {}
+    return {
+        "broker_code": inquiry.broker_code,
+        "broker_clicked_at": clicked_at.isoformat() if clicked_at else None,
+        "device": current_device() or "",
+        "ip": current_ip() or "",
+    }
 
 
 def _join(
@@ -345,6 +375,7 @@ def _join(
     moment: datetime,
     policy: SlaPolicy,
     actor: Any,
+    referral: dict[str, Any],
 ) -> None:
     lead.last_channel = inquiry.channel
     lead.last_campaign = inquiry.campaign
@@ -371,6 +402,10 @@ def _join(
         channel=inquiry.channel,
         touch_count=lead.touch_count,
         touchpoint=touchpoint.pk,
+        model=lead.model.code,
+        person=lead.person.public_id,
+        campaign=inquiry.campaign,
+        **referral,
     )
     # A queued lead goes to a dealer once the person has agreed to sharing (the reason it was queued),
     # or when they pick a dealer themselves, e.g. by booking a test drive there.

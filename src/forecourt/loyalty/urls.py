@@ -1,0 +1,7 @@
+"""Skeleton: the helper building these pages replaces this file."""
+
+from django.urls import URLPattern
+
+app_name = "loyalty"
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Skeleton: the helper building this API replaces this file."""
+
+from ninja import Router
+
+router = Router()
