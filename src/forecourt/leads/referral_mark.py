@@ -9,11 +9,13 @@ The first valid broker wins: a later link does not replace a mark that is still 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
+
+from forecourt.core import clock
 
 REFERRAL_COOKIE = "fc_ref"
 _SALT = "forecourt.leads.referral-mark"
@@ -33,7 +35,7 @@ def referral_mark_read(request: HttpRequest) -> ReferralMark | None:
     try:
         value = signing.Signer(salt=_SALT).unsign(raw)
         code, _sep, stamp = value.rpartition(".")
-        clicked_at = datetime.fromtimestamp(int(stamp), tz=UTC)
+        clicked_at = datetime.fromtimestamp(int(stamp), tz=clock.SHANGHAI)
     except (signing.BadSignature, ValueError, OverflowError, OSError):
         return None
     if not code or len(code) > 40:

@@ -1,9 +1,12 @@
 """The bridge to the leads app: the events appointments record move the lead's pipeline."""
 
+from datetime import timedelta
+
 import pytest
 
 from forecourt.appointments.services import appointment_check_in, test_drive_finish, test_drive_start
-from forecourt.leads.models import Lead, LeadStatus
+from forecourt.core.models import Event
+from forecourt.leads.models import Lead, LeadStatus, Touchpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -28,3 +31,12 @@ def test_a_second_booking_by_the_same_person_joins_the_open_lead(book):
     second = book(start=first.slot.start.replace(hour=15))
     assert first.lead_id == second.lead_id
     assert Lead.objects.get(public_id=first.lead_id).touch_count == 2
+
+
+def test_a_booking_carries_the_brokers_code_to_the_lead_it_captures(book, frozen):
+    clicked = frozen - timedelta(days=1)
+    appointment = book(broker_code="K7Q2M9XA", broker_clicked_at=clicked)
+    payload = Event.objects.get(name="lead.created").payload
+    assert payload["lead_id"] == appointment.lead_id
+    assert (payload["broker_code"], payload["broker_clicked_at"]) == ("K7Q2M9XA", clicked.isoformat())
+    assert Touchpoint.objects.get().broker_code == "K7Q2M9XA"

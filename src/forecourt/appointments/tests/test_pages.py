@@ -1,12 +1,16 @@
 """Pages: booking with HTMX fragments, the confirmation with QR and code, my appointments, the workspace."""
 
+from datetime import timedelta
+
 import pytest
+from django.http import HttpResponse
 from django.utils import translation
 
 from forecourt.appointments.models import Appointment, AppointmentStatus, Slot
 from forecourt.appointments.qr import qr_payload
 from forecourt.appointments.services import appointment_check_in, test_drive_start
 from forecourt.core.models import Event
+from forecourt.leads.referral_mark import REFERRAL_COOKIE, referral_mark_set
 
 from .conftest import PHONE
 
@@ -228,3 +232,20 @@ def test_a_started_test_drive_shows_on_the_day(client, book, advisor, frozen):
     test_drive_start(appointment_public_id=appointment.public_id, staff=advisor, car="LFV0000000001")
     client.force_login(advisor)
     assert "LFV0000000001" in client.get("/workspace/appointments/", {"date": "2026-11-24"}).content.decode()
+
+
+def test_booking_in_a_browser_that_opened_a_brokers_link_credits_the_broker(client, dealer, model, frozen):
+    marked = HttpResponse()
+    referral_mark_set(marked, broker_code="K7Q2M9XA", clicked_at=frozen - timedelta(days=3), max_age=86400)
+    client.cookies[REFERRAL_COOKIE] = marked.cookies[REFERRAL_COOKIE].value
+    response = client.post("/test-drive/", _form(dealer, model))
+    assert response.status_code == 302
+    payload = Event.objects.get(name="lead.created").payload
+    assert payload["broker_code"] == "K7Q2M9XA"
+    assert payload["broker_clicked_at"] == (frozen - timedelta(days=3)).isoformat()
+    assert payload["device"]
+
+
+def test_booking_without_a_brokers_link_credits_nobody(client, dealer, model, frozen):
+    client.post("/test-drive/", _form(dealer, model))
+    assert "broker_code" not in Event.objects.get(name="lead.created").payload
