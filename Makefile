@@ -49,6 +49,7 @@ bench: setup ## Benchmark pages and APIs against a minimal endpoint, and the fla
 	$(UV) run python bench/run.py
 	$(UV) run python bench/flash_sale.py
 	$(UV) run python bench/voucher_redeem.py
+	$(UV) run python bench/points_ledger.py
 
 messages: setup ## Update every app's .po catalogues from the sources, then compile them
 	@for dir in $(APP_LOCALE_DIRS); do \

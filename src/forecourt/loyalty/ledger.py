@@ -62,6 +62,8 @@ class LedgerState:
     # Lots that lapsed in this replay with no expiry entry written yet: (lot entry id, points, when).
     unwritten_expiries: list[tuple[int, int, datetime]] = field(default_factory=list)
     entries_sum: int = 0
+    # Spendable lots in the order spending takes from them (a heap; emptied lots are dropped lazily).
+    spend_queue: list[tuple[tuple[datetime, datetime, int], int]] = field(default_factory=list, repr=False)
 
     @property
     def spendable(self) -> int:
@@ -108,10 +110,12 @@ def _spend_order(lot: Lot) -> tuple[datetime, datetime, int]:
 def _take(state: LedgerState, points: int) -> int:
     """Take up to `points` from the spendable lots, soonest to lapse first; returns what is still owed."""
     owed = points
-    spendable = [lot for lot in state.lots.values() if lot.available and not lot.lapsed and lot.remaining]
-    for lot in sorted(spendable, key=_spend_order):
-        if owed == 0:
-            break
+    queue = state.spend_queue
+    while owed and queue:
+        lot = state.lots[queue[0][1]]
+        if lot.lapsed or not lot.remaining:
+            heapq.heappop(queue)
+            continue
         taken = min(owed, lot.remaining)
         lot.remaining -= taken
         owed -= taken
@@ -186,6 +190,7 @@ def replay(lines: Iterable[Line], at: datetime) -> LedgerState:
         if phase == _AVAILABLE and not lot.lapsed:
             lot.available = True
             _settle(state, lot)
+            heapq.heappush(state.spend_queue, (_spend_order(lot), lot.entry_id))
         elif phase == _LAPSE:
             _lapse(state, lot, written)
     return state
