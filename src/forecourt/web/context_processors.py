@@ -36,6 +36,10 @@ LAYOUT_URL_NAMES = (
     "offers:mine",
     "offers-workspace:write-off",
     "subsidies:ops",
+    "loyalty:home",
+    "loyalty-workspace:lookup-page",
+    "referrals:dashboard",
+    "referrals-ops:home",
     "admin:index",
 )
 
@@ -52,6 +56,9 @@ _MY_ORDER_VIEWS = frozenset(
 _WORKSPACE_ORDER_VIEWS = frozenset({"orders:workspace-list", "orders:workspace-detail"})
 _OFFER_VIEWS = frozenset({"offers:campaigns", "offers:campaign"})
 _MY_COUPON_VIEWS = frozenset({"offers:mine", "offers:voucher"})
+# The member club and the broker programme span several URL namespaces each.
+_CLUB_PREFIXES = ("loyalty:", "loyalty-rewards:")
+_BROKER_PREFIXES = ("referrals:", "referrals-programme:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +143,20 @@ def navigation(request: HttpRequest, urls: dict[str, str | None]) -> list[NavLin
             entries.append(
                 (pgettext("navigation", "My coupons"), urls["offers:mine"], view_name in _MY_COUPON_VIEWS)
             )
+            entries.append(
+                (pgettext("navigation", "Club"), urls["loyalty:home"], view_name.startswith(_CLUB_PREFIXES))
+            )
+        if user.is_consumer or user.role == Role.BROKER:
+            # Owners become brokers from here; professional brokers work here.
+            entries.append(
+                (
+                    pgettext("navigation", "Refer & earn")
+                    if user.is_consumer
+                    else pgettext("navigation", "Broker centre"),
+                    urls["referrals:dashboard"],
+                    view_name.startswith(_BROKER_PREFIXES),
+                )
+            )
         if user.role == Role.PARTNER:
             # Partner merchants' counter staff write off their service vouchers.
             entries.append(
@@ -155,6 +176,13 @@ def navigation(request: HttpRequest, urls: dict[str, str | None]) -> list[NavLin
                     pgettext("navigation", "Subsidy review"),
                     urls["subsidies:ops"],
                     view_name.startswith("subsidies:ops"),
+                )
+            )
+            entries.append(
+                (
+                    pgettext("navigation", "Broker review"),
+                    urls["referrals-ops:home"],
+                    view_name.startswith("referrals-ops:"),
                 )
             )
     else:
@@ -199,6 +227,11 @@ def workspace_navigation(request: HttpRequest, urls: dict[str, str | None]) -> l
             pgettext("navigation", "Write-off"),
             urls["offers-workspace:write-off"],
             view_name.startswith("offers-workspace:"),
+        ),
+        (
+            pgettext("navigation", "Members"),
+            urls["loyalty-workspace:lookup-page"],
+            view_name.startswith("loyalty-workspace:"),
         ),
         (
             pgettext("navigation", "KPIs"),

@@ -35,6 +35,11 @@ ENGLISH_NAV_LABELS = {
     "My coupons",
     "Write-off",
     "Subsidy review",
+    "Club",
+    "Refer & earn",
+    "Broker centre",
+    "Broker review",
+    "Members",
 }
 NAV = re.compile(r'<nav class="site-nav"[^>]*>(.*?)</nav>', re.S)
 WORKSPACE_NAV = re.compile(r'<nav class="workspace-nav"[^>]*>(.*?)</nav>', re.S)
@@ -148,9 +153,20 @@ def test_signed_in_consumer_sees_their_appointments_and_no_ops_console(client: C
         ("/appointments/mine/", "我的预约"),
         ("/orders/", "我的订单"),
         ("/offers/mine/", "我的优惠券"),
+        ("/club/", "会员"),
+        ("/broker/", "推荐有礼"),
         ("/account/", "我的"),
     ]
     assert "workspace-nav" not in html
+
+
+def test_a_professional_broker_sees_the_broker_centre(client: Client) -> None:
+    client.force_login(User.objects.create_user(username="lin-hao", role=Role.BROKER))
+
+    links = nav_links(client.get("/").content.decode())
+
+    assert ("/broker/", "经纪人中心") in links
+    assert "会员" not in [label for _, label in links]
 
 
 def test_ops_without_admin_rights_still_see_the_ops_console_link(client: Client) -> None:
@@ -167,6 +183,7 @@ def test_ops_without_admin_rights_still_see_the_ops_console_link(client: Client)
         "我的",
         "运营后台",
         "补贴审核",
+        "经纪人审核",
     ]
 
 
@@ -192,6 +209,7 @@ def test_sales_staff_get_the_workspace_bar_with_the_current_page_marked(client: 
         ("/workspace/check-in/", "签到"),
         ("/workspace/orders/", "订单"),
         ("/workspace/vouchers/", "核销"),
+        ("/workspace/members/", "会员"),
         ("/workspace/kpi/", "指标"),
     ]
     assert '<a href="/workspace/check-in/" aria-current="page">签到</a>' in html
@@ -213,6 +231,7 @@ def test_service_advisors_get_appointments_but_no_lead_links(client: Client) -> 
         ("/workspace/check-in/", "签到"),
         ("/workspace/orders/", "订单"),
         ("/workspace/vouchers/", "核销"),
+        ("/workspace/members/", "会员"),
     ]
 
 
