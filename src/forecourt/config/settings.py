@@ -131,6 +131,7 @@ ROLE_HOME_URLS = {
     "service_advisor": "appointments:workspace-day",
     "ops": "admin:index",
     "partner": "offers-workspace:write-off",
+    "broker": "referrals:dashboard",
 }
 
 PASSWORD_HASHERS = [

@@ -11,3 +11,8 @@ class LoyaltyErrorCode(StrEnum):
     ALREADY_CHECKED_IN = "already_checked_in"
     NOT_A_MEMBER = "not_a_member"
     INVALID_CARD = "invalid_card"
+    EARN_RULE_INACTIVE = "earn_rule_inactive"
+    DAILY_LIMIT_REACHED = "daily_limit_reached"
+    CARD_EXPIRED = "card_expired"
+    # A redemption whose cash part is no longer awaiting payment (paid, lapsed or cancelled).
+    NOT_PAYABLE = "redemption_not_payable"

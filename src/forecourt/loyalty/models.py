@@ -46,6 +46,9 @@ class Member(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="member")
     number = models.CharField(_("card number"), max_length=16, unique=True, default=new_member_number)
     joined_at = models.DateTimeField(_("joined"))
+    # The expiry sweep has written every lapse up to this moment: it looks again only at members with a
+    # lot lapsing later, instead of replaying every member whose lots lapsed fully spent (no entry to write).
+    expiries_written_to = models.DateTimeField(_("expiries written up to"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("member")

@@ -312,6 +312,11 @@ class Commission(models.Model):
     statement = models.ForeignKey(
         "Statement", null=True, blank=True, on_delete=models.PROTECT, related_name="commissions"
     )
+    # A commission already on a statement and clawed back afterwards: the later statement that nets it
+    # (subtracts it from its gross), so a clawback is deducted exactly once.
+    clawback_statement = models.ForeignKey(
+        "Statement", null=True, blank=True, on_delete=models.PROTECT, related_name="clawbacks"
+    )
     # One per (referral, kind, task): replayed events find it.
     idempotency_key = models.CharField(max_length=120, unique=True)
     created_at = models.DateTimeField(_("earned"))

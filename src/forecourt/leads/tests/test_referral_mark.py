@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
@@ -13,7 +14,7 @@ from forecourt.leads.models import Touchpoint
 from forecourt.leads.referral_mark import REFERRAL_COOKIE, referral_mark_read, referral_mark_set
 from forecourt.leads.tests.conftest import MONDAY_10, capture
 
-HX = {"HTTP_HX_REQUEST": "true"}
+HX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 DEVICE = "dEv1cE0123456789abcd"
 
 

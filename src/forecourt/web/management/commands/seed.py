@@ -13,7 +13,17 @@ from django.db import transaction
 from django.utils import translation
 
 # Layer order: an app's demo data may refer to what the apps before it created (staff belong to dealers).
-SEED_ORDER = ["dealers", "catalog", "accounts", "leads", "appointments", "orders", "offers", "loyalty", "referrals"]
+SEED_ORDER = [
+    "dealers",
+    "catalog",
+    "accounts",
+    "leads",
+    "appointments",
+    "orders",
+    "offers",
+    "loyalty",
+    "referrals",
+]
 # One fixed seed, so every demo database holds the same people, cars and prices.
 DEMO_RANDOM_SEED = 20261122
 

@@ -14,8 +14,18 @@ logger = logging.getLogger(__name__)
 
 # Each app's sweeper: event redelivery and key purge (core), SLA escalations and re-routes (leads),
 # reminders and no-shows (appointments), expired holds, automatic locks and late deliveries (orders),
-# late notifications and stuck refunds (payments).
-SWEEPS = ("sweep", "leads_sweep", "appointments_sweep", "orders_sweep", "payments_sweep", "offers_sweep")
+# late notifications and stuck refunds (payments), lapsed vouchers (offers), points expiries and unpaid
+# rewards (loyalty), maturing commissions, conversions and ended tasks (referrals).
+SWEEPS = (
+    "sweep",
+    "leads_sweep",
+    "appointments_sweep",
+    "orders_sweep",
+    "payments_sweep",
+    "offers_sweep",
+    "loyalty_sweep",
+    "referrals_sweep",
+)
 
 
 def _sweep_periodically(every_seconds: float, stopped: threading.Event) -> None:
