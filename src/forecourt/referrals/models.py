@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from forecourt.core.identifiers import public_id, random_code
 
@@ -43,7 +44,7 @@ class BrokerKind(models.TextChoices):
 
 
 class BrokerStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("broker status", "Active")
     SUSPENDED = "suspended", _("Suspended")
 
 
@@ -196,7 +197,7 @@ class CommissionRule(models.Model):
 class TaskStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("task status", "Closed")
 
 
 class TaskGoal(models.TextChoices):
@@ -215,7 +216,7 @@ class Task(models.Model):
     description = models.CharField(_("description"), max_length=500, blank=True)
     goal = models.CharField(_("goal"), max_length=20, choices=TaskGoal.choices)
     kind = models.CharField(
-        _("paid"), max_length=4, choices=CommissionKind.choices, default=CommissionKind.CPL
+        _("paid per"), max_length=4, choices=CommissionKind.choices, default=CommissionKind.CPL
     )
     model_code = models.CharField(_("model"), max_length=40, blank=True)
     city = models.ForeignKey(
@@ -271,8 +272,8 @@ class CommissionStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     # A fraud flag: held until ops decide, with the evidence shown.
     HELD = "held", _("Held for review")
-    AVAILABLE = "available", _("Available")
-    PAID = "paid", _("Paid")
+    AVAILABLE = "available", pgettext_lazy("commission status", "Available")
+    PAID = "paid", pgettext_lazy("commission status", "Paid")
     CLAWED_BACK = "clawed_back", _("Clawed back")
     REJECTED = "rejected", _("Rejected")
 
@@ -354,7 +355,7 @@ class BrokerBadge(models.Model):
 
 class StatementStatus(models.TextChoices):
     ISSUED = "issued", _("Issued")
-    PAID = "paid", _("Paid")
+    PAID = "paid", pgettext_lazy("statement status", "Paid")
 
 
 class Statement(models.Model):
@@ -391,7 +392,7 @@ class Payout(models.Model):
     statement = models.OneToOneField(Statement, on_delete=models.PROTECT, related_name="payout")
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     reference = models.CharField(_("transfer reference"), max_length=64)
-    paid_at = models.DateTimeField(_("paid"))
+    paid_at = models.DateTimeField(_("paid on"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
