@@ -10,9 +10,10 @@ refunds); the referrals subscribers react to the events exactly as after a real 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from io import StringIO
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from django.core.cache import cache
@@ -44,8 +45,9 @@ from forecourt.orders.services import (
     vehicle_add,
 )
 from forecourt.orders.tests.conftest import STD_CHOICES, committed, fresh, pay
+from forecourt.payments.models import PaymentIntent
 from forecourt.payments.services import payment_refund
-from forecourt.referrals.models import Commission, CommissionKind, CommissionRule, Referral, Stage
+from forecourt.referrals.models import Broker, Commission, CommissionKind, CommissionRule, Referral, Stage
 from forecourt.referrals.services import broker_enrol
 from forecourt.referrals.services.statements import payout_record, statement_issue
 from forecourt.referrals.statement_selectors import statement_draft
@@ -117,7 +119,19 @@ def _sweep() -> None:
     call_command("referrals_sweep", stdout=StringIO())
 
 
-def test_a_referral_from_link_to_return_pays_cpl_and_cps_and_claws_the_cps_back(settings) -> None:
+@dataclass(frozen=True)
+class _Programme:
+    """The cast: a Shanghai dealer and its advisor, ops, the catalogue, and the broker signed in."""
+
+    catalogue: Any
+    dealer: Dealer
+    advisor: User
+    ops: User
+    broker: Broker
+    broker_client: Client
+
+
+def _programme() -> _Programme:
     with clock.frozen_at(MONDAY_8 - timedelta(days=30)):
         catalogue = build_catalogue()
     with clock.frozen_at(MONDAY_8):
@@ -128,12 +142,18 @@ def test_a_referral_from_link_to_return_pays_cpl_and_cps_and_claws_the_cps_back(
         CommissionRule.objects.create(kind=CommissionKind.CPS, model_code="aurora", amount_fen=CPS_FEN)
         broker_user = cast(User, UserFactory(username="broker-lin", role=Role.BROKER, display_name="林浩"))
         broker = broker_enrol(user=broker_user, actor=ops, kind="professional", city=dealer.city)
-        broker_client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        broker_client.force_login(broker_user)
+    broker_client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    broker_client.force_login(broker_user)
+    return _Programme(catalogue, dealer, advisor, ops, broker, broker_client)
 
+
+def _share_and_book(world: _Programme) -> tuple[Appointment, Referral]:
+    """Monday: the broker shares the 极光 link; a friend opens it and books a test drive for Tuesday."""
+    broker = world.broker
+    with clock.frozen_at(MONDAY_8):
         # The broker copies the 极光 link from their page and shares it.
         link = f"http://testserver/r/{broker.code}/?m=aurora"
-        assert f'value="{link}"' in _broker_page(broker_client)
+        assert f'value="{link}"' in _broker_page(world.broker_client)
 
         # A friend opens it on their phone and books a test drive for Tuesday 10:00.
         friend_client = Client(HTTP_ACCEPT_LANGUAGE="en")
@@ -147,7 +167,7 @@ def test_a_referral_from_link_to_return_pays_cpl_and_cps_and_claws_the_cps_back(
             booked = friend_client.post(
                 "/test-drive/?model=aurora",
                 {
-                    "dealer": dealer.public_id,
+                    "dealer": world.dealer.public_id,
                     "start": TUESDAY_10.isoformat(),
                     "name": "王芳",
                     "phone": FRIEND_PHONE,
@@ -158,24 +178,70 @@ def test_a_referral_from_link_to_return_pays_cpl_and_cps_and_claws_the_cps_back(
         assert booked.status_code == 302, booked.content.decode()[:500]
         appointment = Appointment.objects.get()
         referral = Referral.objects.get()
-        friend = referral.person
         assert (referral.broker, referral.lead_public_id, referral.stage, referral.clicked_at) == (
             broker,
             appointment.lead_id,
             Stage.REFERRED,
             MONDAY_8,
         )
-        page = _broker_page(broker_client)
+        page = _broker_page(world.broker_client)
         assert _stage_on_page(page, referral) == "referred" and "王*" in page
+    return appointment, referral
 
-    # Tuesday: the friend arrives and is checked in. The CPL is earned, pending for three days.
+
+def _check_in(world: _Programme, appointment: Appointment, referral: Referral) -> None:
+    """Tuesday: the friend arrives and is checked in. The CPL is earned, pending for three days."""
     with clock.frozen_at(TUESDAY_10):
         with committed():
-            appointment_check_in(code_or_payload=appointment.code, staff=advisor)
-        page = _broker_page(broker_client)
+            appointment_check_in(code_or_payload=appointment.code, staff=world.advisor)
+        page = _broker_page(world.broker_client)
         assert _stage_on_page(page, referral) == "qualified"
         assert _commissions_on_page(page) == [("cpl", "pending")]
         assert _total(page, "pending") == "¥200"
+
+
+def _order_to_delivery_booked(world: _Programme, referral: Referral) -> tuple[Order, PaymentIntent]:
+    """The friend orders the car and pays; the dealer allocates one and books the delivery. Returns the
+    order and its final payment."""
+    friend = referral.person
+    configuration = configuration_save(trim_code="aurora-std", option_codes=STD_CHOICES, owner=friend)
+    with committed():
+        order = order_place(buyer=friend, configuration=configuration, dealer=world.dealer)
+    assert _stage_on_page(_broker_page(world.broker_client), referral) == "ordered"
+    pay(order, "intention")
+    pay(order, "deposit")
+    order = order_lock(order=fresh(order), actor=friend)
+    car = vehicle_add(
+        vin="LRWYGCEK8PC000001", trim=world.catalogue.std, option_codes=STD_CHOICES, dealer=world.dealer
+    )
+    order = order_allocate_vehicle(order=order, vehicle=car, actor=world.advisor)
+    final_intent = pay(order, "final")
+    order_delivery_book(order=fresh(order), delivery_at=clock.now() + timedelta(days=1), actor=world.advisor)
+    return order, final_intent
+
+
+def _return_the_car(world: _Programme, referral: Referral, order: Order, final_intent: PaymentIntent) -> None:
+    """10 December: the friend returns the car and is refunded. The CPS is clawed back though paid."""
+    with clock.frozen_at(datetime(2026, 12, 10, 11, 0, tzinfo=SHANGHAI)):
+        with committed():
+            payment_refund(
+                intent=final_intent, amount=Money(5_000_00), reason="退车", idempotency_key="return:friend"
+            )
+        assert fresh(order).refunded_fen == 5_000_00
+        page = _broker_page(world.broker_client)
+        assert _stage_on_page(page, referral) == "lost"
+        assert sorted(_commissions_on_page(page)) == [("cpl", "paid"), ("cps", "clawed_back")]
+        assert _total(page, "clawed_back") == "¥2,000"
+        clawed = Event.objects.get(name="commission.clawed_back")
+        assert (clawed.payload["was"], clawed.payload["reason"]) == ("paid", "order_returned")
+
+
+def test_a_referral_from_link_to_return_pays_cpl_and_cps_and_claws_the_cps_back(settings) -> None:
+    world = _programme()
+    broker, broker_client, ops = world.broker, world.broker_client, world.ops
+    appointment, referral = _share_and_book(world)
+
+    _check_in(world, appointment, referral)
 
     # Friday: the hold has ended. The page says so before the sweeper writes it down.
     with clock.frozen_at(TUESDAY_10 + timedelta(days=3)):
@@ -183,27 +249,13 @@ def test_a_referral_from_link_to_return_pays_cpl_and_cps_and_claws_the_cps_back(
         _sweep()
         assert Commission.objects.get(kind=CommissionKind.CPL).status == "available"
         assert _total(_broker_page(broker_client), "available") == "¥200"
-
-        # The friend orders the car, pays, and the dealer allocates one and books the delivery.
-        configuration = configuration_save(trim_code="aurora-std", option_codes=STD_CHOICES, owner=friend)
-        with committed():
-            order = order_place(buyer=friend, configuration=configuration, dealer=dealer)
-        assert _stage_on_page(_broker_page(broker_client), referral) == "ordered"
-        pay(order, "intention")
-        pay(order, "deposit")
-        order = order_lock(order=fresh(order), actor=friend)
-        car = vehicle_add(
-            vin="LRWYGCEK8PC000001", trim=catalogue.std, option_codes=STD_CHOICES, dealer=dealer
-        )
-        order = order_allocate_vehicle(order=order, vehicle=car, actor=advisor)
-        final_intent = pay(order, "final")
-        order_delivery_book(order=fresh(order), delivery_at=clock.now() + timedelta(days=1), actor=advisor)
+        order, final_intent = _order_to_delivery_booked(world, referral)
 
     # Saturday: the car is delivered. The CPS is earned, pending until the return window has passed.
     delivered_at = TUESDAY_10 + timedelta(days=4, hours=1)
     with clock.frozen_at(delivered_at):
         with committed():
-            order_delivery_confirm(order=fresh(order), actor=advisor)
+            order_delivery_confirm(order=fresh(order), actor=world.advisor)
         page = _broker_page(broker_client)
         assert _stage_on_page(page, referral) == "delivered"
         assert sorted(_commissions_on_page(page)) == [("cpl", "available"), ("cps", "pending")]
@@ -231,19 +283,7 @@ def test_a_referral_from_link_to_return_pays_cpl_and_cps_and_claws_the_cps_back(
         assert (december.gross_fen, december.tax_fen, december.net_fen) == (CPS_FEN, 240_00, 1_760_00)
         payout_record(statement=december, reference="BANK-20261207-001", actor=ops)
 
-    # 10 December: the friend returns the car and is refunded. The CPS is clawed back though paid.
-    with clock.frozen_at(datetime(2026, 12, 10, 11, 0, tzinfo=SHANGHAI)):
-        with committed():
-            payment_refund(
-                intent=final_intent, amount=Money(5_000_00), reason="退车", idempotency_key="return:friend"
-            )
-        assert fresh(cast(Order, order)).refunded_fen == 5_000_00
-        page = _broker_page(broker_client)
-        assert _stage_on_page(page, referral) == "lost"
-        assert sorted(_commissions_on_page(page)) == [("cpl", "paid"), ("cps", "clawed_back")]
-        assert _total(page, "clawed_back") == "¥2,000"
-        clawed = Event.objects.get(name="commission.clawed_back")
-        assert (clawed.payload["was"], clawed.payload["reason"]) == ("paid", "order_returned")
+    _return_the_car(world, referral, order, final_intent)
 
     # The next statement nets the clawback of paid commission (nothing earned yet: it waits, carried).
     january = statement_draft(

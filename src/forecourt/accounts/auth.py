@@ -3,16 +3,21 @@
 - `api_auth`: the endpoint needs a signed-in person; without one the API answers 401.
 - `api_auth_optional`: the endpoint works signed in or out; `request.auth` is the user or
   `ANONYMOUS` (test with `request.auth.is_authenticated`). A bad bearer token is still a 401.
+- `dealer_staff_required`: a page decorator for the dealer workspace: signed-in dealer staff at a dealer.
 
 Session requests with an unsafe method must carry Django's CSRF token (the `X-CSRFToken` header the
 layout gives htmx, or a form field): a cookie alone must not be able to change anything. Token
 requests need no CSRF token, since a browser never adds that header by itself.
 """
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja.security.base import AuthBase
 from ninja.utils import check_csrf
@@ -85,3 +90,17 @@ def request_user(request: HttpRequest) -> User:
     if not isinstance(user, User):
         raise DomainError(CoreErrorCode.NOT_AUTHENTICATED, _("Sign in first."), status=401)
     return user
+
+
+def dealer_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in dealer staff at a dealer; anyone else signed in gets a 403, visitors the sign-in page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not getattr(user, "is_dealer_staff", False) or getattr(user, "dealer_id", None) is None:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper

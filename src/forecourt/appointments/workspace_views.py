@@ -6,14 +6,10 @@ tenant scope); another dealer's appointment id is a 404.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from forecourt.accounts.auth import dealer_staff_required
 from forecourt.appointments.models import AppointmentKind, AppointmentStatus
 from forecourt.appointments.qr import PAYLOAD_PATTERN
 from forecourt.appointments.selectors import appointment_of_dealer, appointments_on_day
@@ -36,20 +33,6 @@ from forecourt.core import clock
 from forecourt.core.errors import DomainError, NotFound
 
 
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in dealer staff only; anyone else signed in gets a 403, visitors the sign-in page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not getattr(user, "is_dealer_staff", False) or getattr(user, "dealer_id", None) is None:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _scoped(request: HttpRequest, public_id: str) -> Any:
     try:
         return appointment_of_dealer(staff=request.user, public_id=public_id)
@@ -63,7 +46,7 @@ def _day_url(day: date) -> str:
 
 @never_cache
 @require_GET
-@staff_required
+@dealer_staff_required
 def day(request: HttpRequest) -> HttpResponse:
     """The day's appointments at the staff member's store (today unless `date` is given)."""
     shown = parse_date(request.GET.get("date"))
@@ -91,7 +74,7 @@ def day(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@staff_required
+@dealer_staff_required
 def check_in(request: HttpRequest) -> HttpResponse:
     """Check a visitor in by the short code they show, or by the QR code scanned with the camera.
 
@@ -123,7 +106,7 @@ def check_in(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@dealer_staff_required
 def start_test_drive(request: HttpRequest, public_id: str) -> HttpResponse:
     appointment = _scoped(request, public_id)
     try:
@@ -137,7 +120,7 @@ def start_test_drive(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@dealer_staff_required
 def finish_test_drive(request: HttpRequest, public_id: str) -> HttpResponse:
     appointment = _scoped(request, public_id)
     try:
@@ -150,7 +133,7 @@ def finish_test_drive(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@dealer_staff_required
 def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
     appointment = _scoped(request, public_id)
     try:
@@ -163,7 +146,7 @@ def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-@staff_required
+@dealer_staff_required
 def reschedule(request: HttpRequest, public_id: str) -> HttpResponse:
     appointment = _scoped(request, public_id)
     data = request.POST if request.method == "POST" else request.GET

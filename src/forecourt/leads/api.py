@@ -145,7 +145,7 @@ class LeadListQuery(Schema):
     mine: bool = False
     search: str = Field(default="", max_length=60)
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
 @workspace_router.get("", summary="My dealer's leads")

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections import Counter
 from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import BaseModelFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -27,6 +29,7 @@ from forecourt.core.errors import DomainError
 from forecourt.loyalty.models import (
     TIER_ORDER,
     EarnRule,
+    EarnSource,
     Member,
     PointsEntry,
     Reward,
@@ -34,13 +37,37 @@ from forecourt.loyalty.models import (
     TierBenefit,
     TierRule,
 )
+from forecourt.loyalty.reward_selectors import rewards_with_claimable_campaign
 from forecourt.loyalty.selectors import member_tier_progress, tier_thresholds
 from forecourt.loyalty.services import ops_task_grant, points_adjust, points_state
 from forecourt.loyalty.services.earning import TASK_CODE_MAX
+from forecourt.offers.access import is_ops
 
 
-def _is_ops(user: Any) -> bool:
-    return bool(getattr(user, "is_superuser", False)) or getattr(user, "role", None) == "ops"
+class EarnRuleListFormSet(BaseModelFormSet):
+    """The rules list switches rules on and off: one active rule per source, checked here because the list's
+    forms do not carry `source` (so the model's constraint is not validated by them)."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        active = dict(EarnRule.objects.filter(is_active=True).values_list("pk", "source"))
+        for form in self.forms:
+            rule = form.instance
+            if rule.pk is None:
+                continue
+            if form.cleaned_data.get("is_active"):
+                active[rule.pk] = rule.source
+            else:
+                active.pop(rule.pk, None)
+        counts = Counter(active.values())
+        doubled = sorted(source for source, count in counts.items() if count > 1)
+        if doubled:
+            raise ValidationError(
+                _("Only one rule per source can be active; switch the other one off first: %(sources)s.")
+                % {"sources": ", ".join(str(EarnSource(source).label) for source in doubled)}
+            )
 
 
 @admin.register(EarnRule)
@@ -58,6 +85,9 @@ class EarnRuleAdmin(admin.ModelAdmin):
     ]
     list_filter = ["source", "is_active"]
     list_editable = ["is_active"]
+
+    def get_changelist_formset(self, request: HttpRequest, **kwargs: Any) -> Any:
+        return super().get_changelist_formset(request, formset=EarnRuleListFormSet, **kwargs)
 
 
 class TierRuleForm(forms.ModelForm):
@@ -148,7 +178,7 @@ class MemberAdmin(ReadOnlyAdmin):
     inlines = [EntryInline]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_ops(request.user) or super().has_view_permission(request, obj)
+        return is_ops(request.user) or super().has_view_permission(request, obj)
 
     @admin.display(description=gettext_lazy("tier"))
     def tier(self, obj: Member) -> str:
@@ -196,7 +226,7 @@ class MemberAdmin(ReadOnlyAdmin):
 
     def adjust_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Ops add or take away points with a note (`points_adjust`; a take-away may leave a debt)."""
-        if not _is_ops(request.user):
+        if not is_ops(request.user):
             raise PermissionDenied
         member = get_object_or_404(Member.objects.select_related("user"), pk=pk)
         form = AdjustForm(request.POST or None, initial={"key": secrets.token_urlsafe(18)})
@@ -222,7 +252,7 @@ class MemberAdmin(ReadOnlyAdmin):
 
     def task_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Ops grant an ops task's points (`ops_task_grant`: once per member and task)."""
-        if not _is_ops(request.user):
+        if not is_ops(request.user):
             raise PermissionDenied
         member = get_object_or_404(Member.objects.select_related("user"), pk=pk)
         form = TaskForm(request.POST or None)
@@ -268,14 +298,80 @@ class PointsEntryAdmin(ReadOnlyAdmin):
     exclude = ["idempotency_key"]
 
 
+# Why a reward's voucher campaign stays switched off in offers, in the words ops read on the reward's form.
+CAMPAIGN_OFF_HELP = gettext_lazy(
+    "An offers campaign kept switched off (not active): only redemptions issue its vouchers, and its count "
+    "budget is the reward's stock. Never switch it on in offers: anyone could then claim the reward free."
+)
+
+
+class RewardForm(forms.ModelForm):
+    class Meta:
+        model = Reward
+        fields = [
+            "title",
+            "description",
+            "kind",
+            "points_cost",
+            "cash_fen",
+            "campaign",
+            "min_tier",
+            "is_active",
+            "position",
+        ]
+        help_texts = {"campaign": CAMPAIGN_OFF_HELP}
+
+    def clean_campaign(self) -> Any:
+        """A claimable campaign would hand the reward out for nothing: refuse it until ops switch it off."""
+        campaign = self.cleaned_data.get("campaign")
+        if campaign is not None and campaign.is_active:
+            raise ValidationError(
+                _(
+                    "This campaign is switched on, so anyone can claim its vouchers free in the offers "
+                    "catalogue. Switch it off in offers first: a reward's campaign issues vouchers only "
+                    "through redemptions."
+                )
+            )
+        return campaign
+
+
 @admin.register(Reward)
 class RewardAdmin(admin.ModelAdmin):
-    list_display = ["title", "kind", "points_cost", "cash_fen", "min_tier", "is_active", "position"]
+    form = RewardForm
+    list_display = [
+        "title",
+        "kind",
+        "points_cost",
+        "cash_fen",
+        "min_tier",
+        "is_active",
+        "position",
+        "campaign_switched_off",
+    ]
     list_filter = ["kind", "is_active", "min_tier"]
     list_editable = ["is_active", "position"]
+    list_select_related = ["campaign"]
     search_fields = ["title"]
     readonly_fields = ["public_id"]
     raw_id_fields = ["campaign"]
+
+    @admin.display(description=gettext_lazy("campaign switched off"), boolean=True)
+    def campaign_switched_off(self, obj: Reward) -> bool:
+        return not obj.campaign.is_active
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        # Someone may switch a reward's campaign on in offers later: say so wherever ops look at rewards.
+        exposed = rewards_with_claimable_campaign()
+        if exposed:
+            messages.warning(
+                request,
+                _(
+                    "The voucher campaign of these rewards is switched on, so anyone can claim them free "
+                    "in the offers catalogue: %(titles)s. Switch the campaigns off in offers."
+                )
+                % {"titles": ", ".join(reward.title for reward in exposed)},
+            )
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(RewardOrder)

@@ -38,6 +38,7 @@ from forecourt.loyalty.member_presenters import (
 from forecourt.loyalty.models import Member
 from forecourt.loyalty.selectors import member_by_number, member_entries, member_is_eligible, tier_table
 from forecourt.loyalty.services import daily_check_in, member_card_lookup, member_for, ops_task_grant
+from forecourt.offers.access import is_ops
 
 router = Router(tags=["member club"])
 
@@ -125,7 +126,8 @@ def card_lookup(request: HttpRequest, payload: CardLookupIn) -> Any:
 class TaskIn(Schema):
     task: str = Field(min_length=1, max_length=40, pattern=TASK_CODE)
     note: str = Field(default="", max_length=200, pattern=PRINTABLE)
-    points: int | None = Field(default=None, ge=1, le=1_000_000)
+    # Strict: a JSON `true` or `"5"` is a mistake to point out, not 1 or 5 points to grant.
+    points: int | None = Field(default=None, ge=1, le=1_000_000, strict=True)
 
 
 @router.post(
@@ -133,7 +135,7 @@ class TaskIn(Schema):
 )
 def task_grant(request: HttpRequest, number: str, payload: TaskIn) -> Any:
     actor = request_user(request)
-    if actor.role != "ops" and not actor.is_superuser:
+    if not is_ops(actor):
         raise DomainError(
             CoreErrorCode.FORBIDDEN, _("Only OEM operations may grant task points."), status=403
         )

@@ -15,17 +15,17 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from forecourt.accounts.auth import api_auth, api_auth_optional, request_user
-from forecourt.core.errors import CoreErrorCode, NotFound, field_error
+from forecourt.core.api_bodies import optional_body
+from forecourt.core.errors import NotFound
 from forecourt.core.idempotency import IDEMPOTENCY_HEADER, idempotency_key_from_header, idempotent_call
 from forecourt.loyalty.models import RewardOrder
 from forecourt.loyalty.reward_presenters import redemption_out, reward_out
@@ -68,7 +68,7 @@ def _wallet_out(request: HttpRequest) -> Any:
 
 class RedemptionListQuery(Schema):
     limit: int = Field(default=20, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
 @router.get("/redemptions", auth=api_auth, summary="My redemptions, newest first")
@@ -141,33 +141,6 @@ class RedeemIn(Schema):
     provider: str | None = Field(default=None, min_length=1, max_length=20, pattern=PRINTABLE)
 
 
-def _redeem_body(request: HttpRequest) -> RedeemIn:
-    """The optional body: nothing at all, `{}` or `{"provider": ...}`; anything else is 422."""
-    raw = request.body.strip()
-    if not raw:
-        return RedeemIn()
-    if not (request.content_type or "").endswith("json"):
-        # A form post (or an empty multipart body, as some clients send): the provider is a form field.
-        provider = request.POST.get("provider")
-        return _redeem_validate({} if provider is None else {"provider": provider})
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise field_error(CoreErrorCode.INVALID, "body", _("Send a JSON object.")) from None
-    if not isinstance(data, dict):
-        raise field_error(CoreErrorCode.INVALID, "body", _("Send a JSON object."))
-    return _redeem_validate(data)
-
-
-def _redeem_validate(data: dict[str, Any]) -> RedeemIn:
-    try:
-        return RedeemIn.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first.get("loc", ())) or "body"
-        raise field_error(CoreErrorCode.INVALID, field, str(first.get("msg", ""))) from None
-
-
 @router.post(
     "/{reward_id}/redeem",
     response={201: dict},
@@ -182,7 +155,7 @@ def reward_redeem_endpoint(
     user = request_user(request)
     key = idempotency_key_from_header(idempotency_key)
     reward = _reward(reward_id)
-    body = _redeem_body(request)
+    body = optional_body(request, RedeemIn)
 
     def perform() -> tuple[int, Any]:
         order = reward_redeem(

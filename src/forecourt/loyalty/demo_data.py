@@ -418,8 +418,12 @@ def _demo_consumer(
     removed = _earn(member, rules[EarnSource.COMMUNITY], "demo-post-removed", ago(30))
     with clock.frozen_at(ago(29)):
         points_reverse(entry=removed, reason="community_removed", idempotency_key=f"reverse:{removed.pk}")
+    _demo_consumer_rewards(member, rewards, today)
 
-    # Spent: a car wash used at 洁车坊, a 代驾 voucher ready, an interior clean paid in the sandbox.
+
+def _demo_consumer_rewards(member: Member, rewards: dict[str, Reward], today: datetime) -> None:
+    """Spent: a car wash used at 洁车坊, a 代驾 voucher ready, an interior clean paid in the sandbox."""
+    ago = lambda days: today - timedelta(days=days)  # noqa: E731
     washed = _redeem(member, rewards["wash"], ago(20), "demo-wash")
     if washed is not None:
         _write_off_at_merchant(washed, ago(18))

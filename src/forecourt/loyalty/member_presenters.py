@@ -18,8 +18,8 @@ from forecourt.core.phones import decrypt_phone, mask_phone
 from forecourt.loyalty.card import card_number_display
 from forecourt.loyalty.ledger import LedgerState
 from forecourt.loyalty.models import EntryKind, Member, PointsEntry, TierBenefit
-from forecourt.loyalty.selectors import TierProgress, member_tier_progress
-from forecourt.loyalty.services import points_state
+from forecourt.loyalty.reward_selectors import member_points_state
+from forecourt.loyalty.selectors import TierProgress, member_tier_progress, tier_benefits
 from forecourt.loyalty.services.earning import member_checked_in_today
 
 # The words a member reads for each reason code; codes not listed fall back to the entry's kind.
@@ -181,9 +181,9 @@ def member_summary(member: Member, at: datetime | None = None) -> MemberSummary:
     return MemberSummary(
         member=member,
         at=moment,
-        state=points_state(member, moment),
+        state=member_points_state(member, moment),
         progress=progress,
-        benefits=list(TierBenefit.objects.filter(tier=progress.tier)),
+        benefits=tier_benefits(progress.tier),
         checked_in_today=member_checked_in_today(member),
     )
 
@@ -245,5 +245,5 @@ def staff_card_out(member: Member, at: datetime | None = None) -> dict[str, Any]
         "phone": masked_phone_of(member.user),
         "member_since": _local(member.joined_at),
         "tier": {"code": progress.tier, "label": progress.label},
-        "benefits": [benefit_out(benefit) for benefit in TierBenefit.objects.filter(tier=progress.tier)],
+        "benefits": [benefit_out(benefit) for benefit in tier_benefits(progress.tier)],
     }

@@ -12,9 +12,6 @@ idempotent by itself too: a redemption moves only from the status the handler ex
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from forecourt.core.events import subscriber
 from forecourt.core.models import Event
 from forecourt.loyalty.services.rewards import (
@@ -25,35 +22,29 @@ from forecourt.loyalty.services.rewards import (
     reward_payment_fail,
     reward_voucher_withdrawn,
 )
-
-
-def _payload(event: Event) -> dict[str, Any]:
-    return event.payload if isinstance(event.payload, dict) else {}
+from forecourt.payments.selectors import payment_event_read
 
 
 @subscriber("payment.succeeded", name="loyalty.reward_paid")
 def on_payment_succeeded(event: Event) -> None:
-    payload = _payload(event)
-    if str(payload.get("purpose", "")) != PURPOSE:
+    payment = payment_event_read(event)
+    if payment.purpose != PURPOSE:
         return
-    paid_at = payload.get("paid_at")
     reward_payment_credit(
-        intent=str(payload.get("intent") or event.subject_id),
-        reference=str(payload.get("reference", "")),
-        amount_fen=int(payload["amount_fen"]),
-        currency=str(payload.get("currency", "CNY")),
-        paid_at=datetime.fromisoformat(paid_at) if isinstance(paid_at, str) else None,
+        intent=payment.intent,
+        reference=payment.reference,
+        amount_fen=payment.amount_fen,
+        currency=payment.currency,
+        paid_at=payment.paid_at,
     )
 
 
 @subscriber("payment.failed", name="loyalty.reward_payment_failed")
 def on_payment_failed(event: Event) -> None:
-    payload = _payload(event)
-    if str(payload.get("purpose", "")) != PURPOSE:
+    payment = payment_event_read(event)
+    if payment.purpose != PURPOSE:
         return
-    reward_payment_fail(
-        intent=str(payload.get("intent") or event.subject_id), reference=str(payload.get("reference", ""))
-    )
+    reward_payment_fail(intent=payment.intent, reference=payment.reference)
 
 
 @subscriber("voucher.voided", name="loyalty.reward_voucher_voided")

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from forecourt.core.money import Money
 from forecourt.loyalty.models import Reward, RewardOrder, RewardOrderStatus, Tier
 from forecourt.loyalty.reward_selectors import (
     Wallet,
@@ -24,13 +23,7 @@ from forecourt.loyalty.reward_selectors import (
 )
 from forecourt.offers import selectors as offer_selectors
 from forecourt.offers.models import Voucher
-from forecourt.offers.presenters import campaign_headline, voucher_out
-
-CURRENCY = "CNY"
-
-
-def money_out(amount_fen: int) -> dict[str, Any]:
-    return Money(int(amount_fen), CURRENCY).as_dict()
+from forecourt.offers.presenters import campaign_headline, money_out, voucher_out
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -1,8 +1,8 @@
 """Reads of the rewards catalogue: what is on offer, what a member can spend, and their redemptions.
 
 A redemption's status is read as it stands now: a points + cash redemption whose payment window has
-passed reads "cancelled" (its points are already counted as spendable again) before the sweeper writes
-the reversal.
+passed reads "cancelled", and its points count as spendable again (`member_points_state`, which the
+member's pages and the catalogue both read) before the sweeper writes the reversal.
 """
 
 from __future__ import annotations
@@ -15,13 +15,22 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from forecourt.core import clock
-from forecourt.loyalty.ledger import replay
-from forecourt.loyalty.models import TIER_ORDER, Member, PointsEntry, Reward, RewardOrder, RewardOrderStatus
+from forecourt.loyalty.ledger import LedgerState, Line, replay
+from forecourt.loyalty.models import (
+    TIER_ORDER,
+    EntryKind,
+    Member,
+    PointsEntry,
+    Reward,
+    RewardOrder,
+    RewardOrderStatus,
+)
 from forecourt.loyalty.selectors import (
     ledger_lines,
     member_is_eligible,
     member_of,
     member_tier_progress,
+    points_expiry_for,
     tier_label,
 )
 
@@ -34,6 +43,11 @@ def rewards_on_offer(at: datetime | None = None) -> QuerySet[Reward]:
         .filter(Q(campaign__valid_until__isnull=True) | Q(campaign__valid_until__gt=moment))
         .select_related("campaign", "campaign__merchant")
     )
+
+
+def rewards_with_claimable_campaign() -> list[Reward]:
+    """Rewards whose voucher campaign was switched on in offers (anyone could claim it there for free)."""
+    return list(Reward.objects.filter(campaign__is_active=True).order_by("title", "pk"))
 
 
 def reward_public(public_id: str) -> Reward | None:
@@ -57,17 +71,36 @@ def tier_reaches(tier: str, required: str) -> bool:
     return TIER_ORDER.index(tier) >= TIER_ORDER.index(required)
 
 
-def _lapse_cutoff(at: datetime) -> datetime:
+def reward_payment_cutoff(at: datetime) -> datetime:
+    """A points + cash redemption made at or before this moment is past its payment window at `at`."""
     return at - timedelta(minutes=settings.LOYALTY_PAYMENT_MINUTES)
 
 
-def unpaid_points_lapsed(member: Member, at: datetime | None = None) -> int:
-    """Points held by the member's points + cash redemptions whose payment window passed (coming back)."""
+def member_points_state(member: Member, at: datetime | None = None) -> LedgerState:
+    """The member's points as they stand: the ledger, with the points of each points + cash redemption
+    whose payment window passed already back (as the reversal the sweeper writes later will give them)."""
     moment = at or clock.now()
-    orders = RewardOrder.objects.filter(
-        member=member, status=RewardOrderStatus.AWAITING_PAYMENT, created_at__lte=_lapse_cutoff(moment)
+    lines = ledger_lines(member)
+    lapsed = RewardOrder.objects.filter(
+        member=member,
+        status=RewardOrderStatus.AWAITING_PAYMENT,
+        created_at__lte=reward_payment_cutoff(moment),
     )
-    return sum(orders.values_list("points", flat=True))
+    for order in lapsed.only("pk", "entry_id", "points", "created_at"):
+        back_at = reward_order_deadline(order)
+        # A negative id: a line of this read only, never a ledger entry's.
+        lines.append(
+            Line(
+                id=-order.pk,
+                kind=EntryKind.REVERSAL,
+                points=order.points,
+                occurred_at=back_at,
+                available_at=back_at,
+                expires_at=points_expiry_for(back_at),
+                reverses_id=order.entry_id,
+            )
+        )
+    return replay(lines, moment)
 
 
 @dataclass(frozen=True)
@@ -95,10 +128,10 @@ def member_wallet(user: Any, at: datetime | None = None) -> Wallet:
             tier=progress.tier,
             tier_label=progress.label,
         )
-    state = replay(ledger_lines(member), moment)
+    state = member_points_state(member, moment)
     return Wallet(
         is_member=True,
-        spendable=state.spendable + unpaid_points_lapsed(member, moment),
+        spendable=state.spendable,
         pending=state.pending,
         tier=progress.tier,
         tier_label=progress.label,
@@ -143,16 +176,18 @@ def reward_order_cancel_reason(order: RewardOrder, at: datetime | None = None) -
 
 __all__ = [
     "Wallet",
+    "member_points_state",
     "member_wallet",
     "reward_order_cancel_reason",
     "reward_order_deadline",
     "reward_order_of",
     "reward_order_status",
     "reward_orders_of",
+    "reward_payment_cutoff",
     "reward_public",
     "reward_stock_left",
     "rewards_on_offer",
+    "rewards_with_claimable_campaign",
     "tier_label",
     "tier_reaches",
-    "unpaid_points_lapsed",
 ]

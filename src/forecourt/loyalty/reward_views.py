@@ -23,7 +23,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from forecourt.core.errors import DomainError
-from forecourt.core.qrcodes import qr_svg
 from forecourt.loyalty.models import Reward, RewardOrder, RewardOrderStatus
 from forecourt.loyalty.reward_presenters import cancel_reason_text, redemption_voucher
 from forecourt.loyalty.reward_selectors import (
@@ -41,12 +40,12 @@ from forecourt.loyalty.reward_selectors import (
 )
 from forecourt.loyalty.selectors import member_is_eligible, member_of
 from forecourt.loyalty.services import member_for, reward_payment_start, reward_redeem
+from forecourt.loyalty.services.rewards import ONLINE_PROVIDERS
 from forecourt.offers.presenters import campaign_headline
 from forecourt.offers.selectors import voucher_effective_status
+from forecourt.offers.views import payment_continue
 from forecourt.payments import selectors as payment_selectors
 
-# Ways to pay a cash part online, in the order offered.
-ONLINE_PROVIDERS = ("sandbox", "alipay", "wechatpay")
 # How often a redemption awaiting its payment asks whether the payment arrived (seconds).
 POLL_SECONDS = 3
 
@@ -147,17 +146,9 @@ def _start_payment(request: HttpRequest, order: RewardOrder) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
         return redirect(back)
-    if start.kind == "redirect" and start.url:
-        return redirect(start.url)
-    if start.kind == "qr" and start.qr_payload:
-        return render(
-            request, "loyalty/rewards/pay_qr.html", {"order": order, "qr_svg": qr_svg(start.qr_payload)}
-        )
-    if start.kind != "done":
-        messages.info(
-            request, _("Open this page inside WeChat to pay with WeChat Pay, or choose another way.")
-        )
-    return redirect(back)
+    return payment_continue(
+        request, start, back=back, qr_template="loyalty/rewards/pay_qr.html", context={"order": order}
+    )
 
 
 @login_required

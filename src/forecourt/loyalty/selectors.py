@@ -1,7 +1,8 @@
 """The loyalty app's reads: a member's ledger, points, tier and benefits. Other apps ask these.
 
 - `member_tier(*, user, at=None) -> str` and `member_benefits(*, user, at=None) -> list[TierBenefit]`,
-  `member_has_benefit(*, user, code, at=None) -> bool`: what a person's tier entitles them to.
+  `member_has_benefit(*, user, code, at=None) -> bool`: what a person's tier entitles them to;
+  `tier_benefits(tier)` one tier's benefits.
 - `points_expiry_for(moment) -> datetime`: when points earned at `moment` lapse.
 - `member_tier_progress(member, at=None) -> TierProgress`: the tier, its qualifying points and what the next
   tier needs; `tier_table()` every tier with its threshold and benefits.
@@ -83,9 +84,14 @@ def member_tier(*, user: Any, at: datetime | None = None) -> str:
     return tier_for(member_qualifying_points(member, at), tier_thresholds())
 
 
+def tier_benefits(tier: str) -> list[TierBenefit]:
+    """The benefits of one tier, in their order."""
+    return list(TierBenefit.objects.filter(tier=tier))
+
+
 def member_benefits(*, user: Any, at: datetime | None = None) -> list[TierBenefit]:
     """The benefits of the person's tier."""
-    return list(TierBenefit.objects.filter(tier=member_tier(user=user, at=at)))
+    return tier_benefits(member_tier(user=user, at=at))
 
 
 def member_has_benefit(*, user: Any, code: str, at: datetime | None = None) -> bool:

@@ -7,36 +7,19 @@ a scanned QR code looks like a member card. Each lookup is audited.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from forecourt.accounts.auth import dealer_staff_required
 from forecourt.core.errors import DomainError
 from forecourt.core.middleware import client_ip
 from forecourt.loyalty.card import MAX_INPUT_LENGTH, PAYLOAD_PATTERN, card_number_display
 from forecourt.loyalty.member_presenters import staff_card_out
 from forecourt.loyalty.services import member_card_lookup
-
-
-def dealer_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in dealer staff at a dealer; anyone else signed in gets a 403, visitors the sign-in page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not getattr(user, "is_dealer_staff", False) or getattr(user, "dealer_id", None) is None:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @never_cache

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -20,13 +19,13 @@ from django.http import HttpRequest
 from django.urls import register_converter
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from forecourt.accounts.auth import api_auth, request_user
-from forecourt.core.errors import CoreErrorCode, NotFound
+from forecourt.core.api_bodies import optional_body
+from forecourt.core.errors import NotFound
 from forecourt.core.identifiers import normalise_code
 from forecourt.offers import selectors
-from forecourt.offers.errors import field_error
 from forecourt.offers.models import Campaign, Voucher
 from forecourt.offers.presenters import campaign_out, voucher_out
 from forecourt.offers.services import campaign_claim, voucher_pay_start, voucher_refund
@@ -81,41 +80,13 @@ class ClaimIn(Schema):
     channel: str = Field(default="web", min_length=1, max_length=10, pattern=PRINTABLE)
 
 
-def _claim_body(request: HttpRequest) -> ClaimIn:
-    """The optional body: nothing at all, `{}` or `{"channel": ...}`; anything else is 422."""
-    raw = request.body.strip()
-    if not raw:
-        return ClaimIn()
-    if not (request.content_type or "").endswith("json"):
-        # A form post (or an empty multipart body, as some clients send): the channel is a form field.
-        channel = request.POST.get("channel")
-        data_form: dict[str, Any] = {} if channel is None else {"channel": channel}
-        return _claim_validate(data_form)
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise field_error(CoreErrorCode.INVALID, "body", _("Send a JSON object.")) from None
-    if not isinstance(data, dict):
-        raise field_error(CoreErrorCode.INVALID, "body", _("Send a JSON object."))
-    return _claim_validate(data)
-
-
-def _claim_validate(data: dict[str, Any]) -> ClaimIn:
-    try:
-        return ClaimIn.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first.get("loc", ())) or "body"
-        raise field_error(CoreErrorCode.INVALID, field, str(first.get("msg", ""))) from None
-
-
 @campaigns_router.post(
     "/{campaign_id}/claim", response={201: dict}, auth=api_auth, summary="Claim a coupon from a campaign"
 )
 def campaign_claim_endpoint(request: HttpRequest, campaign_id: str) -> tuple[int, dict[str, Any]]:
     holder = request_user(request)
     campaign = _campaign(campaign_id)
-    body = _claim_body(request)
+    body = optional_body(request, ClaimIn)
     voucher = campaign_claim(campaign=campaign, holder=holder, channel=body.channel)
     return 201, {"voucher": voucher_out(voucher)}
 
@@ -126,7 +97,7 @@ def campaign_claim_endpoint(request: HttpRequest, campaign_id: str) -> tuple[int
 class VoucherListQuery(Schema):
     status: str | None = Field(default=None, pattern=r"^(active|used|expired)$")
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
 @vouchers_router.get("", summary="My vouchers (?status=active|used|expired)")

@@ -22,6 +22,7 @@ from pydantic import Field
 from forecourt.accounts.auth import api_auth, request_user
 from forecourt.accounts.models import Role, User
 from forecourt.core.errors import CoreErrorCode, DomainError, NotFound
+from forecourt.core.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from forecourt.offers import reports, selectors
 from forecourt.offers.models import SubsidyApplication, SubsidyProgramme
 from forecourt.offers.presenters import application_voucher, money_out
@@ -29,8 +30,6 @@ from forecourt.offers.services import subsidy_apply, subsidy_decide, subsidy_wit
 from forecourt.offers.services.subsidies import application_get
 
 router = Router(tags=["offers"])
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def programme_out(programme: SubsidyProgramme) -> dict[str, Any]:
@@ -165,15 +164,13 @@ def application_withdraw(request: HttpRequest, application_id: str) -> Any:
 
 
 def csv_response(programme: SubsidyProgramme) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        reports.report_csv_lines(programme), content_type="text/csv; charset=utf-8"
-    )
+    response = StreamingHttpResponse(reports.report_csv_lines(programme), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{programme.public_id}-report.csv"'
     return response
 
 
 def xlsx_response(programme: SubsidyProgramme) -> HttpResponse:
-    response = HttpResponse(reports.report_xlsx(programme), content_type=XLSX_TYPE)
+    response = HttpResponse(reports.report_xlsx(programme), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{programme.public_id}-report.xlsx"'
     return response
 

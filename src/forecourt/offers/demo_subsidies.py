@@ -27,9 +27,8 @@ from forecourt.catalog.services import configuration_save
 from forecourt.core import clock
 from forecourt.core.demo_people import demo_name
 from forecourt.core.errors import DomainError
-from forecourt.core.events import deliver_event, subscribers_for
+from forecourt.core.events import events_deliver_now
 from forecourt.core.logging import log_context
-from forecourt.core.models import Event
 from forecourt.dealers.models import City, Dealer
 from forecourt.offers.models import IdDocumentType, Sponsor, SubsidyApplication, SubsidyProgramme, Voucher
 from forecourt.offers.services.subsidies import (
@@ -118,14 +117,7 @@ def demo_pdf(number: str) -> bytes:
 def _settle() -> None:
     """Run the subscribers of the events recorded at this moment (and of the events they record), as
     the worker would after the commit: a payment credited to its order, a delivery's vouchers written off."""
-    delivered: set[Any] = set()
-    while pending := list(
-        Event.objects.filter(occurred_at=clock.now()).exclude(id__in=delivered).only("id", "name")
-    ):
-        for event in pending:
-            delivered.add(event.id)
-            if subscribers_for(event.name):
-                deliver_event.call(str(event.id))
+    events_deliver_now()
 
 
 @contextmanager

@@ -2,23 +2,22 @@
 
 The ID number appears masked (document type and last four). Times are in Asia/Shanghai; money is in
 yuan (a number in Excel with a money format, a plain decimal in the CSV). The CSV is produced row by
-row, so a large programme streams rather than building the whole file in memory; it starts with a
-UTF-8 byte-order mark so Excel opens the Chinese text correctly.
+row, so a large programme streams rather than building the whole file in memory; core.exports writes both
+formats (byte-order mark, formula guard, formats).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from itertools import chain
 
 from django.db.models import Count, Prefetch, Sum
 from django.utils.translation import gettext as _
 
 from forecourt.core.clock import SHANGHAI
+from forecourt.core.exports import MONEY_FORMAT, csv_lines, xlsx_bytes, xlsx_table, yuan
 from forecourt.offers.models import (
     ApplicationStatus,
     Redemption,
@@ -28,9 +27,6 @@ from forecourt.offers.models import (
 )
 from forecourt.offers.services.subsidies import id_masked
 
-BOM = "\ufeff"
-MONEY_FORMAT = '"¥"#,##0.00'
-TIME_FORMAT = "yyyy-mm-dd hh:mm"
 CHUNK = 500
 
 
@@ -61,10 +57,6 @@ def _headers() -> list[tuple[str, int]]:
 # Indexes of the columns that hold times and money (Excel formats them).
 TIME_COLUMNS = (1, 8, 14)
 MONEY_COLUMNS = (13, 17)
-
-
-def yuan(fen: int | None) -> Decimal | None:
-    return None if fen is None else (Decimal(fen) / 100).quantize(Decimal("0.01"))
 
 
 def local(moment: datetime | None) -> datetime | None:
@@ -126,65 +118,26 @@ def report_rows(programme: SubsidyProgramme) -> Iterator[list[object]]:
         ]
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    text = str(value)
-    # A cell starting with = + - @ would be run as a formula by a spreadsheet (CSV injection).
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def report_csv_lines(programme: SubsidyProgramme) -> Iterator[str]:
     """The CSV, line by line (BOM first): give it to a StreamingHttpResponse."""
-    writer = csv.writer(_Echo())
-    yield BOM + writer.writerow([title for title, _width in _headers()])
-    for row in report_rows(programme):
-        yield writer.writerow([_text(value) for value in row])
+    header = [title for title, _width in _headers()]
+    return csv_lines(chain([header], report_rows(programme)))
 
 
 def report_xlsx(programme: SubsidyProgramme) -> bytes:
     """The Excel workbook: a header row, column widths, yuan numbers with a money format, Shanghai times."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
-    workbook = Workbook(write_only=False)
+    workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Applications")[:31]
-    headers = _headers()
-    sheet.append([title for title, _width in headers])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    for index, (_title, width) in enumerate(headers, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    for row in report_rows(programme):
-        values: list[object] = []
-        for value in row:
-            if isinstance(value, datetime):
-                # Excel has no time zones: write the Shanghai wall-clock time.
-                values.append(value.replace(tzinfo=None))
-            elif isinstance(value, Decimal):
-                values.append(float(value))
-            elif value is None or isinstance(value, int | float):
-                values.append(value)
-            else:
-                values.append(_text(value))
-        sheet.append(values)
-        row_number = sheet.max_row
-        for index in TIME_COLUMNS:
-            sheet.cell(row=row_number, column=index + 1).number_format = TIME_FORMAT
-        for index in MONEY_COLUMNS:
-            sheet.cell(row=row_number, column=index + 1).number_format = MONEY_FORMAT
+    xlsx_table(
+        sheet,
+        headers=_headers(),
+        rows=report_rows(programme),
+        time_columns=TIME_COLUMNS,
+        money_columns=MONEY_COLUMNS,
+    )
     summary = report_summary(programme)
     totals = workbook.create_sheet(_("Summary")[:31])
     totals.column_dimensions["A"].width = 24
@@ -199,9 +152,7 @@ def report_xlsx(programme: SubsidyProgramme) -> bytes:
         totals.cell(row=totals.max_row, column=2).number_format = MONEY_FORMAT
     for status, count in summary.counts.items():
         totals.append([str(ApplicationStatus(status).label), count])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(workbook)
 
 
 @dataclass(frozen=True)

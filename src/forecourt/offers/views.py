@@ -35,6 +35,7 @@ from forecourt.offers.services import campaign_claim, voucher_pay_start, voucher
 from forecourt.offers.services.claims import payment_deadline
 from forecourt.offers.services.paid import ONLINE_PROVIDERS
 from forecourt.payments import selectors as payment_selectors
+from forecourt.payments.services import PaymentStart
 
 # The order the campaign page lists kinds in: money off the car first, then gifts and partner services.
 KIND_ORDER = (
@@ -225,6 +226,23 @@ def voucher_status(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+def payment_continue(
+    request: HttpRequest, start: PaymentStart, *, back: str, qr_template: str, context: dict[str, Any]
+) -> HttpResponse:
+    """Where the payer goes once a payment started: the provider's page, the QR code to scan (`qr_template`
+    with `context` and `qr_svg`), or `back` — with a word when this browser cannot pay that way (WeChat
+    Pay's in-app payment outside WeChat). The rewards catalogue's cash parts go the same way."""
+    if start.kind == "redirect" and start.url:
+        return redirect(start.url)
+    if start.kind == "qr" and start.qr_payload:
+        return render(request, qr_template, {**context, "qr_svg": qr_svg(start.qr_payload)})
+    if start.kind != "done":
+        messages.info(
+            request, _("Open this page inside WeChat to pay with WeChat Pay, or choose another way.")
+        )
+    return redirect(back)
+
+
 @login_required
 @require_POST
 def voucher_pay(request: HttpRequest, code: str) -> HttpResponse:
@@ -240,15 +258,9 @@ def voucher_pay(request: HttpRequest, code: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
         return redirect(back)
-    if start.kind == "redirect" and start.url:
-        return redirect(start.url)
-    if start.kind == "qr" and start.qr_payload:
-        return render(request, "offers/pay_qr.html", {"voucher": found, "qr_svg": qr_svg(start.qr_payload)})
-    if start.kind != "done":
-        messages.info(
-            request, _("Open this page inside WeChat to pay with WeChat Pay, or choose another way.")
-        )
-    return redirect(back)
+    return payment_continue(
+        request, start, back=back, qr_template="offers/pay_qr.html", context={"voucher": found}
+    )
 
 
 @login_required

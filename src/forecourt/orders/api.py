@@ -157,7 +157,7 @@ def _keys_sorted(value: Any) -> Any:
 
 class ListQuery(Schema):
     limit: int = Field(default=20, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
 @router.get("", summary="My orders")
@@ -285,7 +285,7 @@ def _staff_view(user: Any, number: str) -> dict[str, Any]:
 class WorkspaceListQuery(Schema):
     status: str | None = Field(default=None, max_length=20, pattern=PRINTABLE)
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
 @workspace_router.get("", summary="My dealer's orders")

@@ -41,9 +41,8 @@ from forecourt.catalog.services import configuration_save
 from forecourt.core import clock
 from forecourt.core.demo_people import DEMO_CONSUMER_PHONE, demo_mobile, demo_name
 from forecourt.core.errors import DomainError
-from forecourt.core.events import deliver_event, subscribers_for
+from forecourt.core.events import events_deliver_now
 from forecourt.core.logging import log_context
-from forecourt.core.models import Event
 from forecourt.dealers.models import City, Dealer
 from forecourt.orders.models import EditionStock, LimitedEdition, Order, OrderStatus
 from forecourt.orders.services import (
@@ -96,17 +95,7 @@ class _Seeder:
 
     def settle(self) -> None:
         """Run the subscribers of the events recorded at this moment, as the worker would after commit."""
-        moment = clock.now()
-        while True:
-            pending = list(
-                Event.objects.filter(occurred_at=moment).exclude(id__in=self.delivered).only("id", "name")
-            )
-            if not pending:
-                return
-            for event in pending:
-                self.delivered.add(event.id)
-                if subscribers_for(event.name):
-                    deliver_event.call(str(event.id))
+        events_deliver_now(delivered=self.delivered)
 
     def vin(self) -> str:
         while True:

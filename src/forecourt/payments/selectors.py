@@ -1,14 +1,18 @@
-"""Reads of the payments app: intents by id or reference, refunds, ledger balances, reconciliation."""
+"""Reads of the payments app: intents by id or reference, refunds, ledger balances, reconciliation, and
+what a `payment.succeeded` / `payment.failed` event says (`payment_event_read`, for the apps that react)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from forecourt.core.errors import NotFound
+from forecourt.core.models import Event
 from forecourt.payments.models import (
     IntentStatus,
     LedgerEntry,
@@ -21,6 +25,35 @@ from forecourt.payments.models import (
     RefundStatus,
 )
 from forecourt.payments.providers import PROVIDER_PATHS, provider_get
+
+
+@dataclass(frozen=True)
+class PaymentEventFacts:
+    """What payments recorded in a `payment.succeeded` or `payment.failed` event (`amount_fen` 0 and
+    `paid_at` None on a failure)."""
+
+    intent: str
+    purpose: str
+    reference: str
+    amount_fen: int
+    currency: str
+    provider: str
+    paid_at: datetime | None
+
+
+def payment_event_read(event: Event) -> PaymentEventFacts:
+    """The facts of a payment event, as the app whose purpose it names reads them to credit or cancel."""
+    payload: dict[str, Any] = event.payload if isinstance(event.payload, dict) else {}
+    paid_at = payload.get("paid_at")
+    return PaymentEventFacts(
+        intent=str(payload.get("intent") or event.subject_id),
+        purpose=str(payload.get("purpose", "")),
+        reference=str(payload.get("reference", "")),
+        amount_fen=int(payload.get("amount_fen", 0)),
+        currency=str(payload.get("currency", "CNY")),
+        provider=str(payload.get("provider", "")),
+        paid_at=datetime.fromisoformat(paid_at) if isinstance(paid_at, str) else None,
+    )
 
 
 def payment_providers_available() -> list[str]:

@@ -114,7 +114,10 @@ class BrokerAdmin(admin.ModelAdmin):
 
 
 class CommissionRuleForm(forms.ModelForm):
-    amount_yuan = forms.DecimalField(label=_("amount (yuan)"), min_value=Decimal("0.01"), decimal_places=2)
+    # At most ¥9,999,999,999.99: well inside the fen column.
+    amount_yuan = forms.DecimalField(
+        label=_("amount (yuan)"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2
+    )
 
     class Meta:
         model = CommissionRule

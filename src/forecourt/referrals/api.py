@@ -13,27 +13,26 @@ api_programme.py).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from forecourt.accounts.auth import api_auth, request_user
 from forecourt.accounts.models import User
 from forecourt.core import clock
+from forecourt.core.api_bodies import optional_body
 from forecourt.core.errors import CoreErrorCode, DomainError, NotFound, field_error
 from forecourt.core.money import Money
 from forecourt.dealers.models import City
-from forecourt.referrals.errors import ReferralErrorCode
-from forecourt.referrals.models import Broker, BrokerKind, CommissionStatus, Stage
+from forecourt.referrals.access import api_broker, is_ops
+from forecourt.referrals.models import BrokerKind, CommissionStatus, Stage
 from forecourt.referrals.presenters import broker_out, referral_out, referral_rows
 from forecourt.referrals.selectors import (
     CURRENCY,
-    broker_can_enrol,
     broker_commissions,
     broker_for_user,
     broker_referrals,
@@ -48,22 +47,9 @@ PUBLIC_ID = r"^[A-Za-z0-9_]{1,32}$"
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 
-def _broker(request: HttpRequest) -> Broker:
-    user = request_user(request)
-    broker = broker_for_user(user)
-    if broker is None:
-        raise DomainError(
-            ReferralErrorCode.NOT_A_BROKER,
-            _("You are not a broker yet."),
-            status=404,
-            details={"eligible": broker_can_enrol(user)},
-        )
-    return broker
-
-
 @router.get("/me", summary="My broker profile: code, links per model, commission totals")
 def broker_me(request: HttpRequest) -> dict[str, Any]:
-    return broker_out(_broker(request), request.build_absolute_uri)
+    return broker_out(api_broker(request), request.build_absolute_uri)
 
 
 class EnrolIn(Schema):
@@ -72,33 +58,19 @@ class EnrolIn(Schema):
     city: str | None = Field(default=None, max_length=40, pattern=PRINTABLE)
 
 
-def _enrol_body(request: HttpRequest) -> EnrolIn:
-    """The optional body: nothing, `{}` or an object of the fields above; anything else is 422."""
-    raw = request.body.strip()
-    if not raw:
-        return EnrolIn()
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise field_error(CoreErrorCode.INVALID, "body", _("Send a JSON object.")) from None
-    if not isinstance(data, dict):
-        raise field_error(CoreErrorCode.INVALID, "body", _("Send a JSON object."))
-    try:
-        return EnrolIn.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first.get("loc", ())) or "body"
-        raise field_error(CoreErrorCode.INVALID, field, str(first.get("msg", ""))) from None
-
-
 @router.post("/enrol", response={200: dict, 201: dict}, summary="Become a broker (ops: enrol someone)")
 def broker_enrol_endpoint(request: HttpRequest) -> tuple[int, dict[str, Any]]:
     actor = request_user(request)
-    body = _enrol_body(request)
+    body = optional_body(request, EnrolIn)
     if body.kind not in BrokerKind.values:
         raise field_error(CoreErrorCode.INVALID, "kind", _("Choose an owner or a professional broker."))
     user = actor
     if body.user and body.user != actor.public_id:
+        if not is_ops(actor):
+            # Asked before the lookup: whether a user id exists is not told to anyone but ops.
+            raise DomainError(
+                CoreErrorCode.FORBIDDEN, _("Only OEM operations enrol other people as brokers."), status=403
+            )
         found = User.objects.filter(public_id=body.user).first()
         if found is None:
             raise field_error(CoreErrorCode.INVALID, "user", _("Unknown user."))
@@ -116,12 +88,12 @@ def broker_enrol_endpoint(request: HttpRequest) -> tuple[int, dict[str, Any]]:
 class ReferralQuery(Schema):
     stage: str | None = Field(default=None, max_length=12, pattern=r"^[a-z_]+$")
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
 @router.get("/referrals", summary="My referrals with their stage and commissions (?stage=)")
 def referrals_mine(request: HttpRequest, filters: Query[ReferralQuery]) -> dict[str, Any]:
-    broker = _broker(request)
+    broker = api_broker(request)
     if filters.stage and filters.stage not in Stage.values:
         raise field_error(
             CoreErrorCode.INVALID,
@@ -135,7 +107,7 @@ def referrals_mine(request: HttpRequest, filters: Query[ReferralQuery]) -> dict[
 
 @router.get("/referrals/{referral_id}", summary="One of my referrals")
 def referral_mine(request: HttpRequest, referral_id: str) -> dict[str, Any]:
-    broker = _broker(request)
+    broker = api_broker(request)
     referral = (
         broker_referrals(broker=broker).filter(public_id=referral_id).first()
         if re.fullmatch(PUBLIC_ID, referral_id)
@@ -149,12 +121,12 @@ def referral_mine(request: HttpRequest, referral_id: str) -> dict[str, Any]:
 class CommissionQuery(Schema):
     status: str | None = Field(default=None, max_length=12, pattern=r"^[a-z_]+$")
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
 @router.get("/commissions", summary="My commissions with their effective status (?status=)")
 def commissions_mine(request: HttpRequest, filters: Query[CommissionQuery]) -> dict[str, Any]:
-    broker = _broker(request)
+    broker = api_broker(request)
     moment = clock.now()
     commissions = broker_commissions(broker=broker)
     if filters.status:

@@ -22,12 +22,13 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from forecourt.accounts.auth import api_auth, request_user
+from forecourt.accounts.auth import api_auth
 from forecourt.core import clock
 from forecourt.core.clock import SHANGHAI
-from forecourt.core.errors import DomainError, field_error
+from forecourt.core.errors import field_error
 from forecourt.core.money import Money
 from forecourt.dealers.models import City
+from forecourt.referrals.access import api_broker
 from forecourt.referrals.errors import ReferralErrorCode
 from forecourt.referrals.honours_selectors import (
     broker_badges,
@@ -35,9 +36,8 @@ from forecourt.referrals.honours_selectors import (
     leaderboard,
     level_progress,
 )
-from forecourt.referrals.models import Broker, Statement
+from forecourt.referrals.models import Statement
 from forecourt.referrals.periods import month_first, month_label
-from forecourt.referrals.selectors import broker_can_enrol, broker_for_user
 from forecourt.referrals.services import task_accept
 from forecourt.referrals.statement_selectors import statement_get, statement_lines, statements_of
 from forecourt.referrals.task_selectors import TaskCard, task_card, task_get, tasks_board
@@ -51,19 +51,6 @@ def _iso(moment: datetime) -> str:
 
 def _money(fen: int) -> dict[str, Any]:
     return Money(fen).as_dict()
-
-
-def _broker(request: HttpRequest) -> Broker:
-    user = request_user(request)
-    broker = broker_for_user(user)
-    if broker is None:
-        raise DomainError(
-            ReferralErrorCode.NOT_A_BROKER,
-            _("You are not a broker yet."),
-            status=404,
-            details={"eligible": broker_can_enrol(user)},
-        )
-    return broker
 
 
 def task_out(card: TaskCard) -> dict[str, Any]:
@@ -92,7 +79,7 @@ def task_out(card: TaskCard) -> dict[str, Any]:
 
 @router.get("/tasks", summary="The task board: running tasks and the ones I took on")
 def tasks_list(request: HttpRequest) -> dict[str, Any]:
-    broker = _broker(request)
+    broker = api_broker(request)
     return {"tasks": [task_out(card) for card in tasks_board(broker=broker)]}
 
 
@@ -103,13 +90,13 @@ def _task(task_id: str) -> Any:
 
 @router.get("/tasks/{task_id}", summary="One task, with my results on it")
 def tasks_detail(request: HttpRequest, task_id: str) -> dict[str, Any]:
-    broker = _broker(request)
+    broker = api_broker(request)
     return {"task": task_out(task_card(task=_task(task_id), broker=broker))}
 
 
 @router.post("/tasks/{task_id}/accept", response={200: dict, 201: dict}, summary="Take a task on")
 def tasks_accept(request: HttpRequest, task_id: str) -> tuple[int, dict[str, Any]]:
-    broker = _broker(request)
+    broker = api_broker(request)
     task = _task(task_id)
     _acceptance, created = task_accept(task=task, broker=broker)
     return (201 if created else 200), {"task": task_out(task_card(task=task, broker=broker))}
@@ -153,19 +140,19 @@ def statement_out(statement: Statement, *, lines: bool = False) -> dict[str, Any
 
 @router.get("/statements", summary="My monthly statements")
 def statements_list(request: HttpRequest) -> dict[str, Any]:
-    broker = _broker(request)
+    broker = api_broker(request)
     return {"statements": [statement_out(item) for item in statements_of(broker)]}
 
 
 @router.get("/statements/{statement_id}", summary="One of my statements, with its lines")
 def statements_detail(request: HttpRequest, statement_id: str) -> dict[str, Any]:
-    broker = _broker(request)
+    broker = api_broker(request)
     return {"statement": statement_out(statement_get(public_id=statement_id, broker=broker), lines=True)}
 
 
 @router.get("/honours", summary="My level, score and badges")
 def honours(request: HttpRequest) -> dict[str, Any]:
-    broker = _broker(request)
+    broker = api_broker(request)
     results = broker_results(broker)
     progress = level_progress(results.score)
     return {
@@ -204,7 +191,7 @@ class LeaderboardQuery(Schema):
 
 @router.get("/leaderboard", summary="A month's leaderboard in a city (?city=&month=YYYY-MM)")
 def leaderboard_view(request: HttpRequest, query: Query[LeaderboardQuery]) -> dict[str, Any]:
-    broker = _broker(request)
+    broker = api_broker(request)
     month = month_first(query.month) if query.month else month_first(clock.now())
     if query.city:
         city = City.objects.filter(code=query.city).first()

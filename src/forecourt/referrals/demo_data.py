@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from forecourt.accounts.models import Role, User
 from forecourt.catalog.models import VehicleModel
@@ -42,7 +42,6 @@ from forecourt.referrals.models import (
     Stage,
     Statement,
     StatementStatus,
-    Task,
     TaskGoal,
 )
 from forecourt.referrals.periods import month_bounds, month_first
@@ -53,7 +52,6 @@ from forecourt.referrals.services import (
     payout_record,
     referrals_convert_due,
     statements_issue_for_month,
-    task_accept,
     task_create,
     tasks_close_ended,
 )
@@ -91,6 +89,46 @@ def _rules() -> None:
     )
 
 
+@dataclass(frozen=True)
+class _Cast:
+    """The demo's brokers: demo-broker, the demo consumer (an owner) if seeded, and the others."""
+
+    main: Broker
+    owner: Broker | None
+    others: list[Broker]
+    consumer: User | None
+
+    @property
+    def everyone(self) -> list[Broker]:
+        return [self.main, *([self.owner] if self.owner else []), *self.others]
+
+
+@dataclass(frozen=True)
+class _Months:
+    """The demo's calendar: this month so far, last month and the one before."""
+
+    today: datetime
+
+    @property
+    def this_month(self) -> datetime:
+        return month_start(self.today)
+
+    @property
+    def last_month(self) -> datetime:
+        return month_start(self.this_month - timedelta(days=1))
+
+    @property
+    def month_before_last(self) -> datetime:
+        return month_start(self.last_month - timedelta(days=1))
+
+    @property
+    def next_month(self) -> datetime:
+        return month_bounds(month_first(self.today))[1]
+
+    def in_this_month(self, fraction: float) -> datetime:
+        return self.this_month + (self.today - self.this_month) * fraction
+
+
 def seed(*, rng: random.Random) -> None:
     """Brokers, referrals in every stage, tasks, statements and payouts, honours (see the module doc)."""
     ops = User.objects.filter(username="demo-ops").first()
@@ -102,7 +140,6 @@ def seed(*, rng: random.Random) -> None:
         city.code: city
         for city in City.objects.filter(code__in=["shanghai", "hangzhou", "beijing", "suzhou"])
     }
-    shanghai = cities.get("shanghai")
     models = list(
         VehicleModel.objects.filter(is_active=True)
         .order_by("position", "code")
@@ -112,8 +149,34 @@ def seed(*, rng: random.Random) -> None:
         return
     star = "xinglan" if "xinglan" in models else models[0]
     _rules()
+    cast = _enrol_brokers(main_user, ops=ops, cities=cities, today=today)
+    seeder = Seeder(
+        rng=rng,
+        today=today,
+        ops=ops,
+        models=models,
+        cities=cities,
+        friends=friends_with_leads(
+            {broker.user_id for broker in cast.everyone} | {getattr(cast.consumer, "pk", 0)}
+        ),
+    )
+    months = _Months(today)
+    _plan_tasks(seeder, cast, months, star=star)
+    _plan_main_broker(seeder, cast, months, star=star)
+    _plan_refused_and_flagged(seeder, cast)
+    if cast.owner is not None:
+        # The demo consumer: two successful referrals (the loyalty demo credits their points).
+        seeder.journey("owner-1", cast.owner, today - timedelta(days=85))
+        seeder.journey("owner-2", cast.owner, today - timedelta(days=30))
+    _plan_other_brokers(seeder, cast, months, star=star)
+    _plan_statements(seeder, cast, months)
+    seeder.run()
+    _sweep_today(seeder, cast, months, models=models)
 
-    # --- brokers ------------------------------------------------------------------------------------------
+
+def _enrol_brokers(main_user: User, *, ops: User, cities: dict[str, City], today: datetime) -> _Cast:
+    """demo-broker, the demo consumer, then owners whose car the orders demo delivered, then others."""
+    shanghai = cities.get("shanghai")
     main = enrol(main_user, ops=ops, kind=BrokerKind.OWNER, city=shanghai, when=today - timedelta(days=150))
     consumer = User.objects.filter(
         phone_hash=phone_hash(normalise_mainland_mobile(DEMO_CONSUMER_PHONE))
@@ -124,7 +187,6 @@ def seed(*, rng: random.Random) -> None:
             consumer, ops=ops, kind=BrokerKind.OWNER, city=shanghai, when=today - timedelta(days=100)
         )
     consumer_pk = consumer.pk if consumer is not None else 0
-    # Owners first: consumers whose car the orders demo delivered; then other consumers.
     owners = Order.objects.filter(status=OrderStatus.DELIVERED).values("buyer_id")
     candidates = list(
         User.objects.filter(role=Role.CONSUMER, broker__isnull=True, pk__in=owners)
@@ -138,106 +200,78 @@ def seed(*, rng: random.Random) -> None:
         .exclude(phone_encrypted="")
         .order_by("pk")[: len(OTHER_BROKERS) - len(candidates)]
     )
-    others: list[Broker] = []
-    for index, (user, (city_code, kind)) in enumerate(zip(candidates, OTHER_BROKERS, strict=False)):
-        others.append(
-            enrol(
-                user,
-                ops=ops,
-                kind=kind,
-                city=cities.get(city_code),
-                when=today - timedelta(days=140 - index * 9),
-            )
+    others = [
+        enrol(
+            user,
+            ops=ops,
+            kind=kind,
+            city=cities.get(city_code),
+            when=today - timedelta(days=140 - index * 9),
         )
-    brokers = [main, *([owner] if owner else []), *others]
-
-    seeder = Seeder(
-        rng=rng,
-        today=today,
-        ops=ops,
-        models=models,
-        cities=cities,
-        friends=friends_with_leads({broker.user_id for broker in brokers} | {getattr(consumer, "pk", 0)}),
-    )
-    this_month = month_start(today)
-    last_month = month_start(this_month - timedelta(days=1))
-    month_before_last = month_start(last_month - timedelta(days=1))
-    elapsed = today - this_month
-
-    def in_this_month(fraction: float) -> datetime:
-        return this_month + elapsed * fraction
-
-    # --- tasks ------------------------------------------------------------------------------------------
-    tasks: dict[str, Task] = {}
-
-    def publish(key: str, **fields: Any) -> Callable[[], None]:
-        def action() -> None:
-            tasks[key] = task_create(actor=ops, **fields)
-
-        return action
-
-    def accept(key: str, broker: Broker) -> Callable[[], None]:
-        def action() -> None:
-            task_accept(task=tasks[key], broker=broker)
-
-        return action
-
-    hangzhou_brokers = [
-        broker for broker in others if broker.city_id == getattr(cities.get("hangzhou"), "pk", -1)
+        for index, (user, (city_code, kind)) in enumerate(zip(candidates, OTHER_BROKERS, strict=False))
     ]
-    shanghai_brokers = [broker for broker in others if broker.city_id == getattr(shanghai, "pk", -1)]
-    seeder.at(
-        last_month,
-        publish(
-            "visits",
-            title="悦风 杭州到店 30 组",
-            description="上月活动：带朋友到杭州门店看车，每组到店奖励 150 元。",
-            goal=TaskGoal.STORE_VISIT,
-            amount_fen=150_00,
-            budget_fen=4_500_00,
-            starts_at=last_month,
-            ends_at=this_month,
-            city=cities.get("hangzhou"),
-        ),
-    )
-    for broker in hangzhou_brokers:
-        seeder.at(last_month + timedelta(hours=9), accept("visits", broker))
-    seeder.at(
-        this_month,
-        publish(
-            "test_drives",
-            title="星澜 上海试驾 20 台",
-            description="本月带朋友到上海门店试驾星澜，每完成一次试驾奖励 200 元，名额以预算为准。",
-            goal=TaskGoal.TEST_DRIVE,
-            amount_fen=200_00,
-            budget_fen=4_000_00,
-            target_count=20,
-            model_code=star,
-            starts_at=this_month,
-            ends_at=month_bounds(month_first(today))[1],
-            city=shanghai,
-        ),
-    )
-    seeder.at(
-        this_month - timedelta(days=10),
-        publish(
-            "deliveries",
-            title="全国交付冲刺",
-            description="推荐的朋友提车即奖励 1,000 元（在每单佣金之外）。",
-            goal=TaskGoal.DELIVERY,
-            amount_fen=1_000_00,
-            budget_fen=20_000_00,
-            starts_at=this_month - timedelta(days=10),
-            ends_at=month_bounds(month_first(today))[1] + timedelta(days=10),
-        ),
-    )
-    seeder.at(in_this_month(0.02), accept("test_drives", main))
-    seeder.at(this_month - timedelta(days=9), accept("deliveries", main))
-    for broker in shanghai_brokers:
-        seeder.at(in_this_month(0.05), accept("test_drives", broker))
+    return _Cast(main=main, owner=owner, others=others, consumer=consumer)
 
-    # --- demo-broker: every stage -------------------------------------------------------------------------
-    start = month_before_last
+
+def _in_city(broker: Broker, city: City | None) -> bool:
+    return broker.city_id == getattr(city, "pk", -1)
+
+
+def _plan_tasks(seeder: Seeder, cast: _Cast, months: _Months, *, star: str) -> None:
+    """Last month's Hangzhou visits (closed since), this month's Shanghai test drives, a delivery sprint."""
+    cities = seeder.cities
+    this_month, last_month = months.this_month, months.last_month
+    seeder.publish(
+        "visits",
+        last_month,
+        title="悦风 杭州到店 30 组",
+        description="上月活动：带朋友到杭州门店看车，每组到店奖励 150 元。",
+        goal=TaskGoal.STORE_VISIT,
+        amount_fen=150_00,
+        budget_fen=4_500_00,
+        starts_at=last_month,
+        ends_at=this_month,
+        city=cities.get("hangzhou"),
+    )
+    for broker in cast.others:
+        if _in_city(broker, cities.get("hangzhou")):
+            seeder.accept("visits", broker, last_month + timedelta(hours=9))
+    seeder.publish(
+        "test_drives",
+        this_month,
+        title="星澜 上海试驾 20 台",
+        description="本月带朋友到上海门店试驾星澜，每完成一次试驾奖励 200 元，名额以预算为准。",
+        goal=TaskGoal.TEST_DRIVE,
+        amount_fen=200_00,
+        budget_fen=4_000_00,
+        target_count=20,
+        model_code=star,
+        starts_at=this_month,
+        ends_at=months.next_month,
+        city=cities.get("shanghai"),
+    )
+    seeder.publish(
+        "deliveries",
+        this_month - timedelta(days=10),
+        title="全国交付冲刺",
+        description="推荐的朋友提车即奖励 1,000 元（在每单佣金之外）。",
+        goal=TaskGoal.DELIVERY,
+        amount_fen=1_000_00,
+        budget_fen=20_000_00,
+        starts_at=this_month - timedelta(days=10),
+        ends_at=months.next_month + timedelta(days=10),
+    )
+    seeder.accept("test_drives", cast.main, months.in_this_month(0.02))
+    seeder.accept("deliveries", cast.main, this_month - timedelta(days=9))
+    for broker in cast.others:
+        if _in_city(broker, cities.get("shanghai")):
+            seeder.accept("test_drives", broker, months.in_this_month(0.05))
+
+
+def _plan_main_broker(seeder: Seeder, cast: _Cast, months: _Months, *, star: str) -> None:
+    """demo-broker: every stage, a returned car, a cancelled order, this month's task test drives."""
+    main, today, last_month = cast.main, months.today, months.last_month
+    start = months.month_before_last
     seeder.journey("main-converted", main, start - timedelta(days=18), model=star)
     seeder.journey("main-returned", main, start - timedelta(days=16))
     seeder.lose("main-returned", last_month + timedelta(days=12, hours=3), "returned")
@@ -247,8 +281,9 @@ def seed(*, rng: random.Random) -> None:
     # This month: test drives on the running task.
     for index, fraction in enumerate((0.15, 0.45, 0.8)):
         key = f"main-drive-{index}"
-        seeder.refer(key, main, in_this_month(fraction) - timedelta(days=3), model=star, local=True)
-        seeder.qualify(key, in_this_month(fraction), task_goals=(TaskGoal.TEST_DRIVE,))
+        moment = months.in_this_month(fraction)
+        seeder.refer(key, main, moment - timedelta(days=3), model=star, local=True)
+        seeder.qualify(key, moment, task_goals=(TaskGoal.TEST_DRIVE,))
     # Around now: each stage at least once.
     seeder.refer("main-referred-1", main, today - timedelta(days=1))
     seeder.refer("main-referred-2", main, today - timedelta(hours=3), model=star)
@@ -263,7 +298,11 @@ def seed(*, rng: random.Random) -> None:
     seeder.order("main-cancelled", today - timedelta(days=20))
     seeder.lose("main-cancelled", today - timedelta(days=12), "cancelled")
 
-    # Refused by the fraud rules: the broker's own booking, and a friend who was already a customer.
+
+def _plan_refused_and_flagged(seeder: Seeder, cast: _Cast) -> None:
+    """The broker's own booking and a friend already a customer refused; one phone's three "friends"
+    flagged as a cluster, their CPL held for ops."""
+    main, today = cast.main, seeder.today
     seeder.refer(
         "main-self",
         main,
@@ -275,11 +314,16 @@ def seed(*, rng: random.Random) -> None:
     )
     customer_order = (
         Order.objects.exclude(status=OrderStatus.CANCELLED)
-        .exclude(buyer__in=[broker.user_id for broker in brokers])
+        .exclude(buyer__in=[broker.user_id for broker in cast.everyone])
         .order_by("created_at", "pk")
         .first()
     )
     if customer_order is not None:
+        evidence = {
+            "order": customer_order.number,
+            "status": customer_order.status,
+            "ordered_at": customer_order.created_at.isoformat(),
+        }
         seeder.refer(
             "main-customer",
             main,
@@ -287,31 +331,18 @@ def seed(*, rng: random.Random) -> None:
             person=customer_order.buyer,
             stage=Stage.REJECTED,
             rejection="existing_customer",
-            flags=[
-                {
-                    "rule": "existing_customer",
-                    "evidence": {
-                        "order": customer_order.number,
-                        "status": customer_order.status,
-                        "ordered_at": customer_order.created_at.isoformat(),
-                    },
-                }
-            ],
+            flags=[{"rule": "existing_customer", "evidence": evidence}],
         )
-
-    # One phone, three "friends" in two days: flagged as a cluster; their CPL is held for ops.
-    cluster_device, cluster_ip = seeder.device(), seeder.ip()
-    cluster_keys = ["main-cluster-0", "main-cluster-1", "main-cluster-2"]
+    device, ip = seeder.device(), seeder.ip()
+    keys = ["main-cluster-0", "main-cluster-1", "main-cluster-2"]
     cluster_start = today - timedelta(days=4)
-    for index, key in enumerate(cluster_keys):
-        seeder.refer(
-            key, main, cluster_start + timedelta(hours=20 * index), device=cluster_device, ip=cluster_ip
-        )
+    for index, key in enumerate(keys):
+        seeder.refer(key, main, cluster_start + timedelta(hours=20 * index), device=device, ip=ip)
 
     def flag_cluster() -> None:
-        ids = [seeder.referrals[key].public_id for key in cluster_keys]
+        ids = [seeder.referrals[key].public_id for key in keys]
         for key, flags in zip(
-            cluster_keys, cluster_flags(ids, cluster_device, cluster_start - timedelta(days=7)), strict=True
+            keys, cluster_flags(ids, device, cluster_start - timedelta(days=7)), strict=True
         ):
             Referral.objects.filter(pk=seeder.referrals[key].pk).update(flags=[flags])
             seeder.referrals[key].refresh_from_db()
@@ -320,15 +351,13 @@ def seed(*, rng: random.Random) -> None:
     seeder.qualify("main-cluster-0", today - timedelta(hours=30))
     seeder.qualify("main-cluster-1", today - timedelta(hours=26))
 
-    # --- the demo consumer: two successful referrals (the loyalty demo credits their points) -------------
-    if owner is not None:
-        seeder.journey("owner-1", owner, today - timedelta(days=85))
-        seeder.journey("owner-2", owner, today - timedelta(days=30))
 
-    # --- the other brokers ----------------------------------------------------------------------------
-    for number, broker in enumerate(others):
-        in_shanghai = broker.city_id == getattr(shanghai, "pk", -1)
-        in_hangzhou = broker.city_id == getattr(cities.get("hangzhou"), "pk", -1)
+def _plan_other_brokers(seeder: Seeder, cast: _Cast, months: _Months, *, star: str) -> None:
+    """Four to seven friends each, some visiting and buying; Shanghai's busiest tops this month's board."""
+    rng, today = seeder.rng, months.today
+    for number, broker in enumerate(cast.others):
+        in_shanghai = _in_city(broker, seeder.cities.get("shanghai"))
+        in_hangzhou = _in_city(broker, seeder.cities.get("hangzhou"))
         for index in range(rng.randint(4, 7)):
             key = f"other-{number}-{index}"
             begun = today - timedelta(days=rng.randint(2, 80), hours=rng.randint(0, 23))
@@ -348,12 +377,15 @@ def seed(*, rng: random.Random) -> None:
         if number == 0 and in_shanghai:
             for index, fraction in enumerate((0.1, 0.3, 0.5, 0.7)):
                 key = f"other-top-{index}"
-                seeder.refer(key, broker, in_this_month(fraction) - timedelta(days=2), model=star, local=True)
-                seeder.qualify(
-                    key, in_this_month(fraction) + timedelta(minutes=10), task_goals=(TaskGoal.TEST_DRIVE,)
-                )
+                moment = months.in_this_month(fraction)
+                seeder.refer(key, broker, moment - timedelta(days=2), model=star, local=True)
+                seeder.qualify(key, moment + timedelta(minutes=10), task_goals=(TaskGoal.TEST_DRIVE,))
 
-    # --- statements and payouts ---------------------------------------------------------------------------
+
+def _plan_statements(seeder: Seeder, cast: _Cast, months: _Months) -> None:
+    """The month before last issued and paid; last month issued, everybody paid but demo-broker."""
+    ops, today = seeder.ops, months.today
+
     def issue(month: datetime) -> Callable[[], None]:
         def action() -> None:
             statements_issue_for_month(month=month_first(month), actor=ops)
@@ -374,36 +406,39 @@ def seed(*, rng: random.Random) -> None:
 
         return action
 
-    seeder.at(last_month + timedelta(days=2, hours=10), issue(month_before_last))
-    seeder.at(last_month + timedelta(days=4, hours=15), pay(month_before_last))
-    issue_last = min(this_month + timedelta(days=2, hours=10), today - timedelta(hours=2))
+    last_month = months.last_month
+    seeder.at(last_month + timedelta(days=2, hours=10), issue(months.month_before_last))
+    seeder.at(last_month + timedelta(days=4, hours=15), pay(months.month_before_last))
+    issue_last = min(months.this_month + timedelta(days=2, hours=10), today - timedelta(hours=2))
     seeder.at(issue_last, issue(last_month))
     # Everybody's paid but demo-broker's: ops have one payout left to record.
-    seeder.at(min(issue_last + timedelta(hours=1), today - timedelta(hours=1)), pay(last_month, skip=main))
+    seeder.at(
+        min(issue_last + timedelta(hours=1), today - timedelta(hours=1)), pay(last_month, skip=cast.main)
+    )
 
-    seeder.run()
 
-    # --- today: what the sweepers write down, and the honours --------------------------------------------
-    with clock.frozen_at(today):
+def _sweep_today(seeder: Seeder, cast: _Cast, months: _Months, *, models: list[str]) -> None:
+    """Today: what the sweepers write down, the honours, and a draft task for next month."""
+    with clock.frozen_at(months.today):
         commissions_mature()
         referrals_convert_due()
         tasks_close_ended()
         seeder.settle()
-        for broker in brokers:
+        for broker in cast.everyone:
             badges_award(broker=broker)
         leaderboards_close_due()
         seeder.settle()
         # A draft for next month, for ops to publish.
-        next_month = month_bounds(month_first(today))[1]
+        next_month = months.next_month
         task_create(
-            actor=ops,
+            actor=seeder.ops,
             title="悦风 北京周末试驾季",
             description="下月周末带朋友试驾悦风，每次试驾奖励 180 元。",
             goal=TaskGoal.TEST_DRIVE,
             amount_fen=180_00,
             budget_fen=9_000_00,
             model_code="yuefeng" if "yuefeng" in models else "",
-            city=cities.get("beijing"),
+            city=seeder.cities.get("beijing"),
             starts_at=next_month,
             ends_at=month_bounds(month_first(next_month))[1],
             publish=False,

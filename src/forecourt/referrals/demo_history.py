@@ -20,14 +20,13 @@ from forecourt.accounts.services import consumer_get_or_create_by_phone
 from forecourt.core import clock
 from forecourt.core.demo_people import demo_mobile, demo_name
 from forecourt.core.errors import DomainError
-from forecourt.core.events import deliver_event, subscribers_for
+from forecourt.core.events import events_deliver_now
 from forecourt.core.identifiers import public_id
-from forecourt.core.models import Event
 from forecourt.core.phones import normalise_mainland_mobile, phone_hash
 from forecourt.dealers.models import City
 from forecourt.leads.models import Lead
 from forecourt.orders.models import Order, new_order_number
-from forecourt.referrals.models import Broker, Referral, Stage, TaskGoal
+from forecourt.referrals.models import Broker, Referral, Stage, Task, TaskGoal
 from forecourt.referrals.periods import month_bounds, month_first
 from forecourt.referrals.services import (
     TaskResult,
@@ -37,6 +36,8 @@ from forecourt.referrals.services import (
     referral_order,
     referral_qualify,
     referrals_convert_due,
+    task_accept,
+    task_create,
     task_results_record,
 )
 
@@ -55,6 +56,7 @@ class Seeder:
     steps: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
     delivered: set[Any] = field(default_factory=set)
     referrals: dict[str, Referral] = field(default_factory=dict)
+    tasks: dict[str, Task] = field(default_factory=dict)
     counter: int = 0
 
     # --- the timeline ---------------------------------------------------------------------------------
@@ -73,17 +75,23 @@ class Seeder:
 
     def settle(self) -> None:
         """Run the subscribers of the events recorded at this moment, as the worker would after commit."""
-        moment = clock.now()
-        while True:
-            pending = list(
-                Event.objects.filter(occurred_at=moment).exclude(id__in=self.delivered).only("id", "name")
-            )
-            if not pending:
-                return
-            for event in pending:
-                self.delivered.add(event.id)
-                if subscribers_for(event.name):
-                    deliver_event.call(str(event.id))
+        events_deliver_now(delivered=self.delivered)
+
+    # --- tasks ------------------------------------------------------------------------------------------
+
+    def publish(self, key: str, moment: datetime, **fields: Any) -> None:
+        """Ops publish a task at `moment` (`fields` as task_create takes them)."""
+
+        def action() -> None:
+            self.tasks[key] = task_create(actor=self.ops, **fields)
+
+        self.at(moment, action)
+
+    def accept(self, key: str, broker: Broker, moment: datetime) -> None:
+        def action() -> None:
+            task_accept(task=self.tasks[key], broker=broker)
+
+        self.at(moment, action)
 
     # --- people and referrals -------------------------------------------------------------------------
 

@@ -40,11 +40,6 @@ class FraudRule(StrEnum):
     IP_CLUSTER = "ip_cluster"
 
 
-REJECTING_RULES = frozenset(
-    {FraudRule.SELF_REFERRAL, FraudRule.EXISTING_CUSTOMER, FraudRule.EXISTING_LEAD, FraudRule.VELOCITY}
-)
-
-
 @dataclass(frozen=True)
 class Flag:
     rule: str

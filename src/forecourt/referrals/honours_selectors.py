@@ -218,7 +218,8 @@ def broker_badges(broker: Broker) -> list[BadgeView]:
 
 
 def name_masked(name: str) -> str:
-    """A broker as other brokers see them on a leaderboard: the name's first character, then stars."""
+    """A person as another sees them (a broker on a leaderboard, a friend on the broker's pages and
+    statement): the name's first character, then stars — 车主经纪人 林浩 → 林*, 欧阳娜娜 → 欧**."""
     words = str(name or "").split()
     person = words[-1] if words else ""
     if not person:

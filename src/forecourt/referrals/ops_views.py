@@ -13,7 +13,6 @@ from datetime import datetime, time
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -24,24 +23,23 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from forecourt.accounts.models import Role
 from forecourt.catalog.models import VehicleModel
 from forecourt.core import clock
 from forecourt.core.clock import SHANGHAI
 from forecourt.core.errors import DomainError, field_error
 from forecourt.dealers.models import City
+from forecourt.referrals.access import ops_page
 from forecourt.referrals.fraud import FraudRule
 from forecourt.referrals.models import (
     Commission,
     CommissionKind,
     Referral,
     Statement,
-    StatementStatus,
     TaskGoal,
     TaskStatus,
 )
-from forecourt.referrals.periods import month_before, month_first, month_label
-from forecourt.referrals.programme_views import statement_download_response
+from forecourt.referrals.periods import month_before, month_first, month_label, year_in_range
+from forecourt.referrals.programme_views import statement_context, statement_download_response
 from forecourt.referrals.selectors import commissions_held
 from forecourt.referrals.services import (
     commission_decide,
@@ -55,7 +53,6 @@ from forecourt.referrals.statement_selectors import (
     statement_drafts_due,
     statement_get,
     statement_is_payable,
-    statement_lines,
     statements_for_month,
 )
 from forecourt.referrals.task_selectors import task_get, task_results, tasks_for_ops
@@ -81,13 +78,6 @@ EVIDENCE_LABELS: dict[str, Any] = {
     "day": gettext_lazy("Day"),
 }
 HELD_PAGE = 100
-
-
-def _require_ops(request: HttpRequest) -> None:
-    user: Any = request.user
-    if not user.is_authenticated or (user.role != Role.OPS and not user.is_superuser):
-        # Same answer as an address that does not exist: these pages are not advertised.
-        raise Http404
 
 
 def _text(value: Any) -> str:
@@ -151,11 +141,10 @@ def flag_views(referral: Referral) -> list[FlagView]:
 
 
 @never_cache
-@login_required
+@ops_page
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The review queue: commissions held because their referral was flagged, with the evidence."""
-    _require_ops(request)
     held: QuerySet[Commission] = commissions_held()
     items = [
         {"commission": commission, "flags": flag_views(commission.referral)}
@@ -165,10 +154,9 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/ops/home.html", context)
 
 
-@login_required
+@ops_page
 @require_POST
 def commission_decide_view(request: HttpRequest, commission_id: str) -> HttpResponse:
-    _require_ops(request)
     commission = Commission.objects.filter(public_id=str(commission_id)[:32]).first()
     if commission is None:
         raise Http404
@@ -223,7 +211,9 @@ def _day(text: str, field: str, *, end: bool = False) -> datetime:
     try:
         day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
     except ValueError:
-        raise field_error("invalid", field, _("Enter a date as YYYY-MM-DD.")) from None
+        day = None
+    if day is None or not year_in_range(day.year):
+        raise field_error("invalid", field, _("Enter a date as YYYY-MM-DD."))
     # A task runs whole days in Shanghai: from the first day's midnight to the end of the last day.
     moment = datetime.combine(day, time.min, tzinfo=SHANGHAI)
     return moment.replace(hour=23, minute=59, second=59) if end else moment
@@ -268,11 +258,10 @@ def _task_create_from(request: HttpRequest, values: dict[str, str]) -> Any:
 
 
 @never_cache
-@login_required
+@ops_page
 @require_http_methods(["GET", "POST"])
 def tasks(request: HttpRequest) -> HttpResponse:
     """Every task with its results and money; a form to publish a new one."""
-    _require_ops(request)
     today = clock.now().astimezone(SHANGHAI).date()
     values = {field: "" for field in TASK_FIELDS}
     values.update(starts_on=today.isoformat(), goal=TaskGoal.TEST_DRIVE)
@@ -312,10 +301,9 @@ def _ops_task(task_id: str) -> Any:
 
 
 @never_cache
-@login_required
+@ops_page
 @require_GET
 def task(request: HttpRequest, task_id: str) -> HttpResponse:
-    _require_ops(request)
     found = _ops_task(task_id)
     summary = next((item for item in tasks_for_ops() if item.task.pk == found.pk), None)
     context = {
@@ -327,10 +315,9 @@ def task(request: HttpRequest, task_id: str) -> HttpResponse:
     return render(request, "referrals/ops/task.html", context)
 
 
-@login_required
+@ops_page
 @require_POST
 def task_change(request: HttpRequest, task_id: str, action: str) -> HttpResponse:
-    _require_ops(request)
     found = _ops_task(task_id)
     try:
         if action == "publish":
@@ -350,11 +337,10 @@ def task_change(request: HttpRequest, task_id: str, action: str) -> HttpResponse
 
 
 @never_cache
-@login_required
+@ops_page
 @require_GET
 def statements(request: HttpRequest) -> HttpResponse:
     """A month's statements: brokers still to state (a preview of each) and those issued, to pay."""
-    _require_ops(request)
     this_month = month_first(clock.now())
     default = month_before(this_month)
     try:
@@ -379,10 +365,9 @@ def statements(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/ops/statements.html", context)
 
 
-@login_required
+@ops_page
 @require_POST
 def statements_issue(request: HttpRequest) -> HttpResponse:
-    _require_ops(request)
     month_text = str(request.POST.get("month", ""))[:7]
     try:
         issued = statements_issue_for_month(month=month_text, actor=request.user)
@@ -404,27 +389,17 @@ def _ops_statement(statement_id: str) -> Statement:
 
 
 @never_cache
-@login_required
+@ops_page
 @require_GET
 def statement(request: HttpRequest, statement_id: str) -> HttpResponse:
-    _require_ops(request)
     found = _ops_statement(statement_id)
-    context = {
-        "statement": found,
-        "lines": statement_lines(found),
-        "month_label": month_label(found.month),
-        "is_paid": found.status == StatementStatus.PAID,
-        "payout": getattr(found, "payout", None) if found.status == StatementStatus.PAID else None,
-        "payable": statement_is_payable(found),
-        "section": "statements",
-    }
+    context = {**statement_context(found), "payable": statement_is_payable(found), "section": "statements"}
     return render(request, "referrals/ops/statement.html", context)
 
 
-@login_required
+@ops_page
 @require_POST
 def payout(request: HttpRequest, statement_id: str) -> HttpResponse:
-    _require_ops(request)
     found = _ops_statement(statement_id)
     try:
         payout_record(
@@ -438,10 +413,9 @@ def payout(request: HttpRequest, statement_id: str) -> HttpResponse:
     return redirect("referrals-ops:statement", found.public_id)
 
 
-@login_required
+@ops_page
 @require_GET
 def statement_download(request: HttpRequest, statement_id: str, fmt: str) -> HttpResponseBase:
-    _require_ops(request)
     if fmt not in ("csv", "xlsx"):
         raise Http404
     return statement_download_response(_ops_statement(statement_id), fmt)

@@ -16,6 +16,14 @@ from forecourt.core.errors import field_error
 from forecourt.referrals.errors import ReferralErrorCode
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+# The years a statement, a leaderboard or a task may name: past them, a month's end (or a date's place in
+# UTC) would fall outside what dates can hold.
+FIRST_YEAR = 2000
+LAST_YEAR = 2999
+
+
+def year_in_range(year: int) -> bool:
+    return FIRST_YEAR <= year <= LAST_YEAR
 
 
 def month_first(value: date | datetime | str) -> date:
@@ -26,7 +34,7 @@ def month_first(value: date | datetime | str) -> date:
     if isinstance(value, date):
         return date(value.year, value.month, 1)
     match = MONTH_PATTERN.match(str(value or "").strip())
-    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+    if match is None or not 1 <= int(match.group(2)) <= 12 or not year_in_range(int(match.group(1))):
         raise field_error(ReferralErrorCode.INVALID, "month", _("Give the month as YYYY-MM."))
     return date(int(match.group(1)), int(match.group(2)), 1)
 

@@ -20,6 +20,7 @@ from forecourt.catalog.models import VehicleModel
 from forecourt.core import clock
 from forecourt.core.money import Money
 from forecourt.referrals.fraud import FraudRule
+from forecourt.referrals.honours_selectors import name_masked
 from forecourt.referrals.models import Broker, Commission, CommissionStatus, Referral, Stage
 from forecourt.referrals.selectors import (
     CURRENCY,
@@ -44,14 +45,6 @@ def rejection_text(code: str) -> str:
     return str(texts.get(code, _("This referral does not meet the programme's rules.")))
 
 
-def masked_name(name: str) -> str:
-    """张伟 → 张*, Li Na → L*: enough for a broker to recognise their friend, no more."""
-    name = (name or "").strip()
-    if not name:
-        return "*"
-    return name[0] + "*" * min(max(len(name) - 1, 1), 2)
-
-
 def model_names(codes: Iterable[str] | None = None) -> dict[str, str]:
     """Model code → the model's name in the active language."""
     models = VehicleModel.objects.all()
@@ -72,10 +65,15 @@ class BrokerLink:
     url: str
 
 
+def models_on_sale() -> list[VehicleModel]:
+    """The models a broker's links, posters and invitations offer, in the catalogue's order."""
+    return list(VehicleModel.objects.filter(is_active=True).order_by("position", "code"))
+
+
 def broker_links(broker: Broker, absolute: Callable[[str], str]) -> list[BrokerLink]:
     """The broker's general link and one link per model on sale (the landing page shows that model)."""
     links = [BrokerLink(model_code="", model_name=_("Any model"), url=absolute(landing_path(broker)))]
-    for model in VehicleModel.objects.filter(is_active=True).order_by("position", "code"):
+    for model in models_on_sale():
         links.append(
             BrokerLink(
                 model_code=model.code,
@@ -115,7 +113,7 @@ def referral_row(
         "stage": stage,
         "stage_label": str(Stage(stage).label),
         "step": PROGRESS.index(stage) + 1 if stage in PROGRESS else 0,
-        "friend": masked_name(referral.person.display_name),
+        "friend": name_masked(referral.person.display_name),
         "model": names.get(referral.model_code, referral.model_code),
         "model_code": referral.model_code,
         "city": referral.city.display_name if referral.city_id and referral.city else "",

@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -22,8 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from forecourt.core import clock
 from forecourt.core.errors import DomainError
+from forecourt.core.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from forecourt.dealers.models import City
 from forecourt.referrals import reports
+from forecourt.referrals.access import broker_page
 from forecourt.referrals.honours_selectors import (
     broker_badges,
     broker_results,
@@ -31,15 +32,15 @@ from forecourt.referrals.honours_selectors import (
     leaderboard_cities,
     level_progress,
 )
-from forecourt.referrals.models import Broker, StatementStatus
+from forecourt.referrals.models import Broker, Statement, StatementStatus
 from forecourt.referrals.periods import month_before, month_first, month_label
 from forecourt.referrals.presenters import model_names
-from forecourt.referrals.selectors import broker_for_user
 from forecourt.referrals.services import task_accept
 from forecourt.referrals.statement_selectors import (
     statement_draft,
     statement_get,
     statement_lines,
+    statement_payout,
     statements_of,
 )
 from forecourt.referrals.task_selectors import task_get, tasks_board
@@ -48,22 +49,10 @@ LEADERBOARD_MONTHS = 6
 LEADERBOARD_SIZE = 30
 
 
-def _broker(request: HttpRequest) -> Broker | None:
-    return broker_for_user(request.user)
-
-
-def _to_join() -> HttpResponse:
-    # Not a broker yet: the broker home explains how to become one (or offers to enrol an owner).
-    return redirect("referrals:dashboard")
-
-
 @never_cache
-@login_required
+@broker_page
 @require_GET
-def tasks(request: HttpRequest) -> HttpResponse:
-    broker = _broker(request)
-    if broker is None:
-        return _to_join()
+def tasks(request: HttpRequest, broker: Broker) -> HttpResponse:
     cards = tasks_board(broker=broker)
     context = {
         "broker": broker,
@@ -73,12 +62,9 @@ def tasks(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/programme/tasks.html", context)
 
 
-@login_required
+@broker_page
 @require_POST
-def task_accept_view(request: HttpRequest, task_id: str) -> HttpResponse:
-    broker = _broker(request)
-    if broker is None:
-        return _to_join()
+def task_accept_view(request: HttpRequest, broker: Broker, task_id: str) -> HttpResponse:
     try:
         task = task_get(public_id=task_id, published_only=True)
     except DomainError:
@@ -106,12 +92,9 @@ def _month_choices(current: date) -> list[date]:
 
 
 @never_cache
-@login_required
+@broker_page
 @require_GET
-def leaderboard_view(request: HttpRequest) -> HttpResponse:
-    broker = _broker(request)
-    if broker is None:
-        return _to_join()
+def leaderboard_view(request: HttpRequest, broker: Broker) -> HttpResponse:
     this_month = month_first(clock.now())
     months = _month_choices(this_month)
     try:
@@ -146,12 +129,9 @@ def leaderboard_view(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@broker_page
 @require_GET
-def statements(request: HttpRequest) -> HttpResponse:
-    broker = _broker(request)
-    if broker is None:
-        return _to_join()
+def statements(request: HttpRequest, broker: Broker) -> HttpResponse:
     this_month = month_first(clock.now())
     issued = list(statements_of(broker))
     # What the running month has gathered so far (not a statement yet: ops issue it after the month).
@@ -168,37 +148,38 @@ def statements(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/programme/statements.html", context)
 
 
-def _own_statement(request: HttpRequest, statement_id: str) -> Any:
-    broker = _broker(request)
-    if broker is None:
-        raise Http404
+def _own_statement(broker: Broker, statement_id: str) -> Statement:
     try:
         return statement_get(public_id=statement_id, broker=broker)
     except DomainError:
         raise Http404 from None
 
 
-@never_cache
-@login_required
-@require_GET
-def statement(request: HttpRequest, statement_id: str) -> HttpResponse:
-    found = _own_statement(request, statement_id)
-    context = {
+def statement_context(found: Statement) -> dict[str, Any]:
+    """What a statement's page shows (the broker's page and ops' page alike)."""
+    return {
         "statement": found,
         "lines": statement_lines(found),
         "month_label": month_label(found.month),
         "is_paid": found.status == StatementStatus.PAID,
-        "payout": getattr(found, "payout", None) if found.status == StatementStatus.PAID else None,
+        "payout": statement_payout(found) if found.status == StatementStatus.PAID else None,
     }
+
+
+@never_cache
+@broker_page
+@require_GET
+def statement(request: HttpRequest, broker: Broker, statement_id: str) -> HttpResponse:
+    context = statement_context(_own_statement(broker, statement_id))
     return render(request, "referrals/programme/statement.html", context)
 
 
-def statement_download_response(found: Any, fmt: str) -> HttpResponseBase:
+def statement_download_response(found: Statement, fmt: str) -> HttpResponseBase:
     """The statement as a CSV or Excel attachment (shared by the broker's and ops' pages)."""
     if fmt == "csv":
-        response = HttpResponse(reports.statement_csv(found), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(reports.statement_csv(found), content_type=CSV_CONTENT_TYPE)
     elif fmt == "xlsx":
-        response = HttpResponse(reports.statement_xlsx(found), content_type=reports.XLSX_TYPE)
+        response = HttpResponse(reports.statement_xlsx(found), content_type=XLSX_CONTENT_TYPE)
     else:
         raise Http404
     response["Content-Disposition"] = f'attachment; filename="{reports.statement_filename(found, fmt)}"'
@@ -206,21 +187,18 @@ def statement_download_response(found: Any, fmt: str) -> HttpResponseBase:
     return response
 
 
-@login_required
+@broker_page
 @require_GET
-def statement_download(request: HttpRequest, statement_id: str, fmt: str) -> HttpResponseBase:
+def statement_download(request: HttpRequest, broker: Broker, statement_id: str, fmt: str) -> HttpResponseBase:
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    return statement_download_response(_own_statement(request, statement_id), fmt)
+    return statement_download_response(_own_statement(broker, statement_id), fmt)
 
 
 @never_cache
-@login_required
+@broker_page
 @require_GET
-def honours(request: HttpRequest) -> HttpResponse:
-    broker = _broker(request)
-    if broker is None:
-        return _to_join()
+def honours(request: HttpRequest, broker: Broker) -> HttpResponse:
     results = broker_results(broker)
     this_month = month_first(clock.now())
     board = leaderboard(month=this_month, city=broker.city, limit=None) if broker.city else []

@@ -21,6 +21,7 @@ from forecourt.referrals.models import (
     Broker,
     Commission,
     CommissionStatus,
+    Payout,
     Statement,
     StatementStatus,
 )
@@ -172,6 +173,14 @@ def statement_get(*, public_id: str, broker: Broker | None = None) -> Statement:
     if statement is None:
         raise NotFound(_("No such statement."))
     return statement
+
+
+def statement_payout(statement: Statement) -> Payout | None:
+    """The payout recorded against the statement, if any."""
+    try:
+        return statement.payout
+    except Payout.DoesNotExist:
+        return None
 
 
 @dataclass(frozen=True)

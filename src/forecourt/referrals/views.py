@@ -30,12 +30,13 @@ from forecourt.core.qrcodes import qr_svg
 from forecourt.core.ratelimit import rate_limit_hit
 from forecourt.leads.referral_mark import referral_mark_set
 from forecourt.leads.selectors import referral_mark_read
+from forecourt.referrals.access import broker_page
 from forecourt.referrals.models import Broker, BrokerStatus, Stage
 from forecourt.referrals.presenters import (
     PROGRESS,
     broker_links,
     landing_path,
-    masked_name,
+    models_on_sale,
     referral_rows,
 )
 from forecourt.referrals.selectors import (
@@ -97,7 +98,7 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
         "broker_name": broker.user.display_name or _("A friend"),
         "own": own,
         "model": model,
-        "models": list(VehicleModel.objects.filter(is_active=True).order_by("position", "code")),
+        "models": models_on_sale(),
         "inquiry_channel": "web_price_inquiry",
     }
     response = render(request, "referrals/landing.html", context)
@@ -111,10 +112,6 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
                 max_age=int(attribution_window().total_seconds()),
             )
     return response
-
-
-def _absolute(request: HttpRequest) -> Any:
-    return request.build_absolute_uri
 
 
 @never_cache
@@ -136,7 +133,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "broker": broker,
         "suspended": broker.status == BrokerStatus.SUSPENDED,
-        "links": broker_links(broker, _absolute(request)),
+        "links": broker_links(broker, request.build_absolute_uri),
         "totals": [(status, totals[status]) for status in TOTAL_STATUSES],
         "rows": referral_rows(referrals[:RECENT_REFERRALS], moment),
         "referral_count": referrals.exclude(stage=Stage.REJECTED).count(),
@@ -160,21 +157,11 @@ def enrol(request: HttpRequest) -> HttpResponse:
     return redirect("referrals:dashboard")
 
 
-def _own_broker(request: HttpRequest) -> Broker | None:
-    broker = broker_for_user(request.user)
-    if broker is not None:
-        broker_device_seen(broker=broker, device=current_device())
-    return broker
-
-
 @never_cache
-@login_required
+@broker_page
 @require_GET
-def referrals(request: HttpRequest) -> HttpResponse:
+def referrals(request: HttpRequest, broker: Broker) -> HttpResponse:
     """Every referral of the broker with its stage, newest first (optionally of one stage)."""
-    broker = _own_broker(request)
-    if broker is None:
-        return redirect("referrals:dashboard")
     stage = request.GET.get("stage", "")
     if stage not in Stage.values:
         stage = ""
@@ -197,33 +184,27 @@ def _poster_context(request: HttpRequest, broker: Broker) -> dict[str, Any]:
     url = request.build_absolute_uri(landing_path(broker, model.code if model else ""))
     return {
         "broker": broker,
-        "broker_name": broker.user.display_name or masked_name(""),
+        "broker_name": broker.user.display_name or _("A friend"),
         "model": model,
         "url": url,
         "qr": qr_svg(url),
-        "models": list(VehicleModel.objects.filter(is_active=True).order_by("position", "code")),
+        "models": models_on_sale(),
     }
 
 
 @never_cache
-@login_required
+@broker_page
 @require_GET
-def poster(request: HttpRequest) -> HttpResponse:
+def poster(request: HttpRequest, broker: Broker) -> HttpResponse:
     """The poster: the broker's QR code and invitation, to save and share (e.g. to WeChat Moments)."""
-    broker = _own_broker(request)
-    if broker is None:
-        return redirect("referrals:dashboard")
     return render(request, "referrals/poster.html", _poster_context(request, broker))
 
 
 @never_cache
-@login_required
+@broker_page
 @require_GET
-def poster_image(request: HttpRequest) -> HttpResponse:
+def poster_image(request: HttpRequest, broker: Broker) -> HttpResponse:
     """The poster as one SVG image to download and share."""
-    broker = _own_broker(request)
-    if broker is None:
-        return redirect("referrals:dashboard")
     context = _poster_context(request, broker)
     # The QR code drawn inside the poster: its own size replaced by a place on the poster.
     context["qr"] = _QR_SIZE.sub('<svg x="90" y="300" width="420" height="420"', context["qr"], count=1)

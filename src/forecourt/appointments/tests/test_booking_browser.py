@@ -3,14 +3,13 @@
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from forecourt.appointments.models import Appointment, AppointmentStatus
 from forecourt.appointments.qr import qr_payload
 from forecourt.core.models import Event
 from forecourt.core.qrcodes import qr_svg
+from forecourt.core.tests.browser import page_signed_in, qr_read
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,7 +57,7 @@ def test_an_advisor_checks_the_visitor_in_by_short_code_on_a_phone(
     appointment = book()
     page = phone_viewport_page
     # Signed in as the advisor (the sign-in page itself is the accounts app's browser test).
-    _signed_in(page, live_server, advisor)
+    page_signed_in(page, live_server, advisor)
     page.goto(f"{live_server.url}/workspace/check-in/")
     expect(page.locator("h1")).to_have_text("客户签到")
 
@@ -74,35 +73,6 @@ def test_an_advisor_checks_the_visitor_in_by_short_code_on_a_phone(
     expect(page.locator("#check-in-error")).to_have_attribute("data-code", "already_checked_in")
 
 
-_DECODE = """async (svg) => {
-  const image = new Image();
-  image.src = "data:image/svg+xml;base64," + btoa(svg);
-  await image.decode();
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = 400;
-  const context = canvas.getContext("2d");
-  context.imageSmoothingEnabled = false;
-  context.drawImage(image, 0, 0, 400, 400);
-  const pixels = context.getImageData(0, 0, 400, 400);
-  const found = window.jsQR(pixels.data, 400, 400);
-  return found ? found.data : null;
-}"""
-
-
-def _signed_in(page, live_server, user) -> None:
-    session = Client()
-    session.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": session.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-
-
 def test_a_scanned_qr_code_checks_the_visitor_in(live_server, phone_viewport_page, book, advisor, frozen):
     """Our QR image decodes with the page's jsQR; the scanner path posts it; the server decides."""
     appointment = book()
@@ -110,11 +80,11 @@ def test_a_scanned_qr_code_checks_the_visitor_in(live_server, phone_viewport_pag
     page = phone_viewport_page
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    _signed_in(page, live_server, advisor)
+    page_signed_in(page, live_server, advisor)
     page.goto(f"{live_server.url}/workspace/check-in/")
     page.wait_for_function("typeof window.jsQR === 'function' && window.forecourtScanner !== undefined")
 
-    assert page.evaluate(_DECODE, qr_svg(payload)) == payload
+    assert qr_read(page, qr_svg(payload)) == payload
     assert (
         page.evaluate("text => window.forecourtScanner.accept(text)", "https://example.com/not-ours") is False
     )

@@ -161,6 +161,12 @@ def test_the_workspace_needs_a_signed_in_dealer_staff_member(routed_lead, db):
     assert (response.status_code, response.json()["code"]) == (403, "forbidden")
 
 
+def test_an_offset_past_any_real_list_is_refused_not_a_500(routed_lead, advisor):
+    response = signed_in(advisor).get("/api/v1/workspace/leads?offset=99999999999999999999")
+    assert response.status_code == 422
+    assert "offset" in response.content.decode()
+
+
 def test_the_inbox_lists_my_dealers_leads_only_with_masked_phones(
     frozen, model, dealer, other_dealer, advisor
 ):

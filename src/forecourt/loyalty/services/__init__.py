@@ -10,7 +10,7 @@
 - sweeps (sweeps.py): `loyalty_sweep(*, at=None) -> dict[str, int]` (expiries written; reward orders tidied)
 - rewards (rewards.py): `reward_redeem(*, member, reward, idempotency_key, actor, provider=None,
   return_url="") -> RewardOrder` (409 `insufficient_points` / `reward_unavailable` / `tier_too_low`),
-  `reward_payment_start(*, order, actor, return_url, channel="") -> PaymentStart`,
+  `reward_payment_start(*, order, actor, return_url) -> PaymentStart`,
   `reward_payment_credit(...)` and `reward_payment_fail(...)` (payments' subscribers),
   `reward_voucher_withdrawn(*, voucher_code, reason)`,
   `reward_orders_sweep() -> int` (unpaid cash parts past LOYALTY_PAYMENT_MINUTES give their points back)

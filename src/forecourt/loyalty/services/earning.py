@@ -33,6 +33,7 @@ from forecourt.loyalty.selectors import (
     member_tier,
 )
 from forecourt.loyalty.services.ledger import member_for, member_lock, points_earn, points_reverse
+from forecourt.offers.access import is_ops
 
 logger = logging.getLogger(__name__)
 
@@ -229,12 +230,6 @@ def member_checked_in_today(member: Member) -> bool:
     return PointsEntry.objects.filter(idempotency_key=key).exists()
 
 
-def _is_ops(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and (
-        getattr(user, "role", None) == "ops" or bool(getattr(user, "is_superuser", False))
-    )
-
-
 def ops_task_grant(
     *, member: Member, task: str, actor: Any, note: str = "", points: int | None = None
 ) -> PointsEntry:
@@ -242,7 +237,7 @@ def ops_task_grant(
 
     The points are the ops-task rule's unless ops give their own; the rule must be active and its daily
     limit holds. A repeat for the same member and task returns the first entry."""
-    if not _is_ops(actor):
+    if not is_ops(actor):
         raise DomainError(
             CoreErrorCode.FORBIDDEN, _("Only OEM operations may grant task points."), status=403
         )

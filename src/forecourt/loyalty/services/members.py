@@ -17,6 +17,7 @@ from forecourt.core.ratelimit import rate_limits_hit
 from forecourt.loyalty.card import card_member
 from forecourt.loyalty.models import Member
 from forecourt.loyalty.selectors import member_is_eligible
+from forecourt.offers.access import is_ops
 
 LOOKUP_WINDOW_SECONDS = 600
 LOOKUPS_PER_STAFF = 60
@@ -27,7 +28,7 @@ def may_look_up_members(user: Any) -> bool:
     """Dealer staff at a dealer, and OEM operations."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if getattr(user, "role", None) == "ops" or getattr(user, "is_superuser", False):
+    if is_ops(user):
         return True
     return bool(getattr(user, "is_dealer_staff", False)) and getattr(user, "dealer_id", None) is not None
 

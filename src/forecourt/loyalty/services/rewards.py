@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -37,7 +36,6 @@ from forecourt.core.logging import log_context
 from forecourt.core.money import Money
 from forecourt.loyalty.errors import LoyaltyErrorCode
 from forecourt.loyalty.models import (
-    TIER_ORDER,
     Member,
     Reward,
     RewardOrder,
@@ -45,7 +43,7 @@ from forecourt.loyalty.models import (
     Tier,
     new_reward_order_id,
 )
-from forecourt.loyalty.reward_selectors import reward_order_deadline
+from forecourt.loyalty.reward_selectors import reward_order_deadline, reward_payment_cutoff, tier_reaches
 from forecourt.loyalty.selectors import member_is_eligible, member_tier
 from forecourt.loyalty.services.ledger import member_lock, points_reverse, points_spend
 from forecourt.offers import services as offer_services
@@ -124,15 +122,16 @@ def _tier_check(reward: Reward, user: Any) -> None:
     if reward.min_tier == Tier.STANDARD:
         return
     tier = member_tier(user=user)
-    if TIER_ORDER.index(tier) < TIER_ORDER.index(reward.min_tier):
+    if not tier_reaches(tier, reward.min_tier):
         raise tier_too_low(tier=tier, required=reward.min_tier)
 
 
 def _units_awaiting_payment(campaign: Campaign, at: datetime, member: Member | None = None) -> int:
     """Points + cash redemptions of this campaign's rewards still within their payment window."""
-    since = at - timedelta(minutes=settings.LOYALTY_PAYMENT_MINUTES)
     awaiting = RewardOrder.objects.filter(
-        reward__campaign=campaign, status=RewardOrderStatus.AWAITING_PAYMENT, created_at__gt=since
+        reward__campaign=campaign,
+        status=RewardOrderStatus.AWAITING_PAYMENT,
+        created_at__gt=reward_payment_cutoff(at),
     )
     if member is not None:
         awaiting = awaiting.filter(member=member)
@@ -278,26 +277,36 @@ def reward_redeem(
             actor=actor,
         )
         if fresh.cash_fen:
-            order.status = RewardOrderStatus.AWAITING_PAYMENT
-            order.save()
-            intent = payment_services.payment_intent_create(
-                purpose=PURPOSE,
-                reference=order.public_id,
-                amount=Money(fresh.cash_fen, CURRENCY),
-                payer=user,
-                provider=provider or "sandbox",
-                description=f"{fresh.title} · {order.public_id}"[:127],
-                idempotency_key=f"loyalty-reward:{order.public_id}",
-            )
-            RewardOrder.objects.filter(pk=order.pk).update(payment_intent=intent.public_id)
-            order.payment_intent = intent.public_id
+            _cash_part_await(order, payer=user, provider=provider or "sandbox")
         else:
-            voucher = _voucher_issue(fresh, user, moment)
-            order.status = RewardOrderStatus.ISSUED
-            order.voucher_code = voucher.code
-            order.save()
+            _voucher_deliver(order, holder=user, at=moment)
         _event("reward.redeemed", order, actor=actor)
     return order
+
+
+def _cash_part_await(order: RewardOrder, *, payer: Any, provider: str) -> None:
+    """The points are spent: save the redemption awaiting its cash part, with the payment intent for it."""
+    order.status = RewardOrderStatus.AWAITING_PAYMENT
+    order.save()
+    intent = payment_services.payment_intent_create(
+        purpose=PURPOSE,
+        reference=order.public_id,
+        amount=Money(order.cash_fen, CURRENCY),
+        payer=payer,
+        provider=provider,
+        description=f"{order.reward.title} · {order.public_id}"[:127],
+        idempotency_key=f"loyalty-reward:{order.public_id}",
+    )
+    RewardOrder.objects.filter(pk=order.pk).update(payment_intent=intent.public_id)
+    order.payment_intent = intent.public_id
+
+
+def _voucher_deliver(order: RewardOrder, *, holder: Any, at: datetime) -> None:
+    """The points are spent: issue the voucher and save the redemption issued (one transaction)."""
+    voucher = _voucher_issue(order.reward, holder, at)
+    order.status = RewardOrderStatus.ISSUED
+    order.voucher_code = voucher.code
+    order.save()
 
 
 def _holder_only(order: RewardOrder, actor: Any) -> None:
@@ -306,9 +315,7 @@ def _holder_only(order: RewardOrder, actor: Any) -> None:
         raise NotFound(_("No such redemption."))
 
 
-def reward_payment_start(
-    *, order: RewardOrder, actor: Any, return_url: str, channel: str = ""
-) -> payment_services.PaymentStart:
+def reward_payment_start(*, order: RewardOrder, actor: Any, return_url: str) -> payment_services.PaymentStart:
     """Go on to pay the cash part of a redemption awaiting payment; returns the provider's PaymentStart."""
     _holder_only(order, actor)
     order = RewardOrder.objects.select_related("member").get(pk=order.pk)
@@ -419,11 +426,14 @@ def reward_payment_fail(*, intent: str, reference: str) -> RewardOrder | None:
 
 
 def _lapsed_orders(member: Member, at: datetime) -> list[RewardOrder]:
-    cutoff = at - timedelta(minutes=settings.LOYALTY_PAYMENT_MINUTES)
     return list(
         RewardOrder.objects.select_for_update()
         .select_related("member__user", "reward")
-        .filter(member=member, status=RewardOrderStatus.AWAITING_PAYMENT, created_at__lte=cutoff)
+        .filter(
+            member=member,
+            status=RewardOrderStatus.AWAITING_PAYMENT,
+            created_at__lte=reward_payment_cutoff(at),
+        )
         .order_by("pk")
     )
 
@@ -444,9 +454,10 @@ def _lapse_locked(order: RewardOrder, moment: datetime) -> bool:
 def reward_orders_sweep(*, limit: int = BATCH) -> int:
     """Sweeper: give back the points of points + cash redemptions not paid in time; returns how many."""
     moment = clock.now()
-    cutoff = moment - timedelta(minutes=settings.LOYALTY_PAYMENT_MINUTES)
     stale = list(
-        RewardOrder.objects.filter(status=RewardOrderStatus.AWAITING_PAYMENT, created_at__lte=cutoff)
+        RewardOrder.objects.filter(
+            status=RewardOrderStatus.AWAITING_PAYMENT, created_at__lte=reward_payment_cutoff(moment)
+        )
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )

@@ -1,5 +1,6 @@
-"""The ops console for the member club (/ops/loyalty/): earn rules, tier rules that must rise, members with
-their ledger read-only, a points adjustment and a task grant through their services."""
+"""The ops console for the member club (/ops/loyalty/): earn rules (one active per source), tier rules that
+must rise, members with their ledger read-only, a points adjustment and a task grant through their
+services, rewards whose voucher campaign must stay switched off."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from django.test import Client
 from forecourt.accounts.models import Role
 from forecourt.accounts.tests.factories import make_user
 from forecourt.core import clock
-from forecourt.loyalty.models import EntryKind, PointsEntry, TierRule
+from forecourt.loyalty.models import EarnRule, EntryKind, PointsEntry, Reward, TierRule
 from forecourt.loyalty.services import points_state
+from forecourt.offers.models import Campaign
 
 from .members_cast import MONDAY_10, club_rules, give, make_member, make_staff, tier_rules
+from .rewards_cast import make_reward
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +102,58 @@ def test_dealer_staff_cannot_adjust_points():
     )
     assert response.status_code == 302 and "/login/" in response["Location"]
     assert not PointsEntry.objects.exists()
+
+
+def test_a_reward_whose_campaign_is_switched_on_is_flagged_and_cannot_be_saved(console):
+    reward = make_reward(title="精致洗车一次")
+    campaign = reward.campaign
+    form = {
+        "title": "精致洗车（新）",
+        "description": "",
+        "kind": reward.kind,
+        "points_cost": "900",
+        "cash_fen": "0",
+        "campaign": str(campaign.pk),
+        "min_tier": reward.min_tier,
+        "is_active": "on",
+        "position": "0",
+    }
+    assert "is switched on" not in console.get("/ops/loyalty/reward/").content.decode()
+
+    Campaign.objects.filter(pk=campaign.pk).update(is_active=True)
+    listing = console.get("/ops/loyalty/reward/").content.decode()
+    assert "The voucher campaign of these rewards is switched on" in listing and "精致洗车一次" in listing
+    refused = console.post(f"/ops/loyalty/reward/{reward.pk}/change/", form)
+    assert refused.status_code == 200
+    assert "This campaign is switched on, so anyone can claim its vouchers free" in refused.content.decode()
+    assert Reward.objects.values_list("title", "points_cost").get(pk=reward.pk) == ("精致洗车一次", 800)
+
+    Campaign.objects.filter(pk=campaign.pk).update(is_active=False)
+    saved = console.post(f"/ops/loyalty/reward/{reward.pk}/change/", form)
+    assert saved.status_code == 302
+    assert Reward.objects.values_list("title", "points_cost").get(pk=reward.pk) == ("精致洗车（新）", 900)
+
+
+def test_the_rules_list_refuses_a_second_active_rule_of_one_source_instead_of_failing(console):
+    first = EarnRule.objects.create(source="test_drive", title="试驾 A", points=100, is_active=True)
+    second = EarnRule.objects.create(source="test_drive", title="试驾 B", points=200, is_active=False)
+    listing = {
+        "form-TOTAL_FORMS": "2",
+        "form-INITIAL_FORMS": "2",
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "form-0-id": str(first.pk),
+        "form-0-is_active": "on",
+        "form-1-id": str(second.pk),
+        "form-1-is_active": "on",
+        "_save": "Save",
+    }
+    refused = console.post("/ops/loyalty/earnrule/", listing)
+    assert refused.status_code == 200
+    assert "Only one rule per source can be active" in refused.content.decode()
+    assert list(EarnRule.objects.order_by("pk").values_list("is_active", flat=True)) == [True, False]
+
+    # Switching one off and the other on in the same save is a swap, not two active rules.
+    del listing["form-0-is_active"]
+    assert console.post("/ops/loyalty/earnrule/", listing).status_code == 302
+    assert list(EarnRule.objects.order_by("pk").values_list("is_active", flat=True)) == [False, True]

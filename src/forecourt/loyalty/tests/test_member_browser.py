@@ -4,44 +4,15 @@ decodes that very QR code with its scanner and shows the masked member, tier and
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from forecourt.core import clock
+from forecourt.core.tests.browser import page_signed_in, qr_read
 from forecourt.loyalty.models import PointsEntry
 
 from .members_cast import MONDAY_10, benefit, club_rules, give, make_member, make_staff, tier_rules
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-_DECODE = """async (svg) => {
-  const image = new Image();
-  image.src = "data:image/svg+xml;base64," + btoa(svg);
-  await image.decode();
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = 500;
-  const context = canvas.getContext("2d");
-  context.imageSmoothingEnabled = false;
-  context.drawImage(image, 0, 0, 500, 500);
-  const pixels = context.getImageData(0, 0, 500, 500);
-  const found = window.jsQR(pixels.data, 500, 500);
-  return found ? found.data : null;
-}"""
-
-
-def _signed_in(page, live_server, user) -> None:
-    session = Client()
-    session.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": session.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
 
 
 def _no_sideways_scrolling(page) -> None:
@@ -65,7 +36,7 @@ def test_a_member_checks_in_and_the_dealer_scans_the_card(live_server, phone_vie
     page = phone_viewport_page
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    _signed_in(page, live_server, member.user)
+    page_signed_in(page, live_server, member.user)
     page.goto(f"{live_server.url}/club/")
     expect(page.locator("#points-balance")).to_have_text("1500")
     expect(page.locator("#points-spendable")).to_have_text("1200")
@@ -86,12 +57,12 @@ def test_a_member_checks_in_and_the_dealer_scans_the_card(live_server, phone_vie
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
     dealer_page = context.new_page()
     dealer_page.on("pageerror", lambda error: errors.append(str(error)))
-    _signed_in(dealer_page, live_server, make_staff())
+    page_signed_in(dealer_page, live_server, make_staff())
     dealer_page.goto(f"{live_server.url}/workspace/members/")
     dealer_page.wait_for_function(
         "typeof window.jsQR === 'function' && window.forecourtScanner !== undefined"
     )
-    payload = dealer_page.evaluate(_DECODE, svg)
+    payload = qr_read(dealer_page, svg, size=500)
     assert payload is not None and payload.startswith(f"FCM1.{member.number}.")
     assert (
         dealer_page.evaluate("text => window.forecourtScanner.accept(text)", "https://example.com/") is False

@@ -49,7 +49,9 @@ def test_the_page_answers_in_both_languages_with_the_scanner(language):
     assert response.status_code == 200
     assert response.headers["Content-Language"] == language
     page = response.content.decode()
-    assert 'id="scanner"' in page and "member_scan.js" in page
+    assert 'id="scanner"' in page and "web/qr_camera.js" in page
+    # The shared scanner posts a scanned code to the lookup itself (no script of the page's own).
+    assert 'id="scanner-form"' in page and '<input type="hidden" id="scanner-code" name="code">' in page
     assert f'data-pattern="{PAYLOAD_PATTERN.pattern}"' in page
 
 

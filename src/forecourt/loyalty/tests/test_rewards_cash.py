@@ -14,9 +14,16 @@ from forecourt.core import clock
 from forecourt.core.clock import SHANGHAI
 from forecourt.core.errors import DomainError
 from forecourt.core.models import Event
+from forecourt.loyalty.member_presenters import member_summary
 from forecourt.loyalty.models import EntryKind, PointsEntry, RewardOrderStatus
-from forecourt.loyalty.reward_selectors import member_wallet, reward_order_cancel_reason, reward_order_status
+from forecourt.loyalty.reward_selectors import (
+    member_points_state,
+    member_wallet,
+    reward_order_cancel_reason,
+    reward_order_status,
+)
 from forecourt.loyalty.services import (
+    points_reverse,
     points_state,
     reward_orders_sweep,
     reward_payment_start,
@@ -26,7 +33,16 @@ from forecourt.loyalty.services import (
 from forecourt.offers.models import Voucher, VoucherStatus
 from forecourt.payments.models import IntentStatus, PaymentIntent, Refund
 
-from .rewards_cast import fresh, intent_of, later, make_member, make_reward, notify, reward_campaign
+from .rewards_cast import (
+    fresh,
+    give_points,
+    intent_of,
+    later,
+    make_member,
+    make_reward,
+    notify,
+    reward_campaign,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +129,28 @@ def test_a_failed_payment_cancels_the_redemption_and_gives_the_points_back() -> 
     assert refused.value.code == "redemption_not_payable"
 
 
+def test_a_lapsed_cash_part_settles_a_debt_first_when_read_as_the_sweeper_will() -> None:
+    with clock.frozen_at(NOON):
+        member = make_member()
+        earned = give_points(member, 2_000)
+        order = _redeem(member, _cash_reward())
+        # The earning is taken back after 1,500 of it were spent: 500 from its lot, 1,500 owed.
+        points_reverse(entry=earned, reason="order_cancelled")
+        assert (points_state(member).spendable, points_state(member).debt) == (0, 1_500)
+
+        clock.advance(later(settings.LOYALTY_PAYMENT_MINUTES))
+        # The unpaid redemption's 1,500 points come back into the debt, not onto the spendable balance.
+        read = member_points_state(member)
+        assert (read.spendable, read.debt, read.balance) == (0, 0, 0)
+        assert member_wallet(member.user).spendable == 0
+        assert member_summary(member).spendable == 0
+
+        assert reward_orders_sweep() == 1
+        written = points_state(member)
+        assert (written.spendable, written.debt, written.balance) == (0, 0, 0)
+        assert fresh(order).status == RewardOrderStatus.CANCELLED
+
+
 def test_an_unpaid_cash_part_lapses_when_read_and_the_sweeper_gives_the_points_back() -> None:
     with clock.frozen_at(NOON):
         member = make_member(points=2_000)
@@ -126,6 +164,8 @@ def test_an_unpaid_cash_part_lapses_when_read_and_the_sweeper_gives_the_points_b
         assert reward_order_status(fresh(order)) == RewardOrderStatus.CANCELLED
         assert member_wallet(member.user).spendable == 2_000
         assert points_state(member).spendable == 500
+        # The club's own pages and API read the same as the catalogue.
+        assert member_summary(member).spendable == 2_000
 
         assert reward_orders_sweep() == 1
         assert reward_orders_sweep() == 0

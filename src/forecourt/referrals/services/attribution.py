@@ -83,13 +83,34 @@ def referral_click_record(
 
 def _flag_others(flag: Flag, *, exclude_pk: int) -> None:
     """A cluster marks every referral in it, and holds the pending commissions of the earlier ones."""
-    for other in Referral.objects.select_for_update().filter(pk__in=flag.others).exclude(pk=exclude_pk):
+    # Locked in primary-key order, as every multi-row lock here: two clusters flagged at once cannot
+    # deadlock on each other's rows.
+    others = Referral.objects.select_for_update().filter(pk__in=flag.others).exclude(pk=exclude_pk)
+    for other in others.order_by("pk"):
         if other.stage == Stage.REJECTED or any(item.get("rule") == flag.rule for item in other.flags or []):
             continue
         other.flags = [*(other.flags or []), flag.as_json()]
         other.updated_at = clock.now()
         other.save(update_fields=["flags", "updated_at"])
         commissions_hold_for_referral(referral=other, reason=flag.rule)
+
+
+def _broker_and_person(
+    *, lead_public_id: str, broker_code: str, person_public_id: str, clicked_at: datetime | None, at: datetime
+) -> tuple[Broker, User] | None:
+    """The active broker and the person to credit; None for an unknown one or a click outside the window
+    (a code that came without a click time counts as clicked at the lead's time)."""
+    broker = broker_by_code(broker_code)
+    person = User.objects.filter(public_id=person_public_id).first() if person_public_id else None
+    if broker is None or person is None:
+        return None
+    if not within_window(clicked_at=clicked_at or at, at=at):
+        logger.info(
+            "broker link outside the attribution window",
+            extra=log_context(lead=lead_public_id, broker=broker.code),
+        )
+        return None
+    return broker, person
 
 
 def referral_attribute(
@@ -115,71 +136,69 @@ def referral_attribute(
     existing = referral_for_lead(lead_public_id)
     if existing is not None:
         return existing
-    broker = broker_by_code(broker_code)
-    person = User.objects.filter(public_id=person_public_id).first() if person_public_id else None
-    if broker is None or person is None:
+    found = _broker_and_person(
+        lead_public_id=lead_public_id,
+        broker_code=broker_code,
+        person_public_id=person_public_id,
+        clicked_at=clicked_at,
+        at=at,
+    )
+    if found is None:
         return None
-    click_time = clicked_at or at
-    if click_time > at:
-        click_time = at
-    if not within_window(clicked_at=clicked_at or at, at=at):
-        logger.info(
-            "broker link outside the attribution window",
-            extra=log_context(lead=lead_public_id, broker=broker.code),
-        )
-        return None
-    device = clean_device(device)
-    address = clean_ip(ip)
-    city = City.objects.filter(code=city_code).first() if city_code else None
+    broker, person = found
+    referral = Referral(
+        broker=broker,
+        person=person,
+        lead_public_id=lead_public_id,
+        model_code=str(model_code or "")[:40],
+        campaign=str(campaign or "")[:80],
+        city=City.objects.filter(code=city_code).first() if city_code else None,
+        device=clean_device(device),
+        ip=clean_ip(ip),
+        clicked_at=clicked_at,
+        referred_at=at,
+        updated_at=at,
+    )
     with transaction.atomic():
         # The broker's row lock serialises the broker's referrals: the velocity count cannot be raced.
-        broker = Broker.objects.select_for_update().select_related("user").get(pk=broker.pk)
+        referral.broker = Broker.objects.select_for_update().select_related("user").get(pk=broker.pk)
         existing = referral_for_lead(lead_public_id)
         if existing is not None:
             return existing
-        verdict = referral_verdict(
-            broker=broker,
-            person=person,
-            device=device,
-            ip=address,
-            clicked_at=click_time,
-            at=at,
-            new_lead=lead_public_id if new_lead else "",
-        )
-        flags = ([verdict.rejection] if verdict.rejection else []) + verdict.flags
-        try:
-            with transaction.atomic():
-                referral = Referral.objects.create(
-                    broker=broker,
-                    person=person,
-                    lead_public_id=lead_public_id,
-                    model_code=str(model_code or "")[:40],
-                    campaign=str(campaign or "")[:80],
-                    city=city,
-                    stage=Stage.REJECTED if verdict.rejection else Stage.REFERRED,
-                    rejection=verdict.rejection.rule if verdict.rejection else "",
-                    flags=[flag.as_json() for flag in flags],
-                    device=device,
-                    ip=address,
-                    clicked_at=clicked_at,
-                    referred_at=at,
-                    updated_at=at,
-                )
-        except IntegrityError:
-            # Another event for the same lead credited it a moment ago: the first broker wins.
-            existing = referral_for_lead(lead_public_id)
-            if existing is None:
-                raise
-            return existing
-        if verdict.rejection is not None:
-            referral_event(
-                "referral.rejected",
-                referral,
-                reason=verdict.rejection.rule,
-                evidence=verdict.rejection.evidence,
-            )
-            return referral
-        for flag in verdict.flags:
-            _flag_others(flag, exclude_pk=referral.pk)
-        referral_event("referral.created", referral)
+        # A click time a little ahead of the lead (clock skew) is read as the lead's own time.
+        return _referral_create(referral, clicked_at=min(clicked_at or at, at), new_lead=new_lead)
+
+
+def _referral_create(referral: Referral, *, clicked_at: datetime, new_lead: bool) -> Referral:
+    """Judge the new referral by the fraud rules, save it as the verdict says (`rejected` with its
+    reason, or `referred` with any flags) and record its event; the lead's existing referral if another
+    event credited it meanwhile. In the caller's transaction, under the broker's row lock."""
+    verdict = referral_verdict(
+        broker=referral.broker,
+        person=referral.person,
+        device=referral.device,
+        ip=referral.ip,
+        clicked_at=clicked_at,
+        at=referral.referred_at,
+        new_lead=referral.lead_public_id if new_lead else "",
+    )
+    rejection = verdict.rejection
+    referral.stage = Stage.REJECTED if rejection else Stage.REFERRED
+    referral.rejection = rejection.rule if rejection else ""
+    referral.flags = [flag.as_json() for flag in ([rejection] if rejection else []) + verdict.flags]
+    try:
+        with transaction.atomic():
+            referral.save(force_insert=True)
+    except IntegrityError:
+        # Another event for the same lead credited it a moment ago: the first broker wins.
+        existing = referral_for_lead(referral.lead_public_id)
+        if existing is None:
+            raise
+        return existing
+    if rejection is not None:
+        referral_event("referral.rejected", referral, reason=rejection.rule, evidence=rejection.evidence)
+        return referral
+    for flag in verdict.flags:
+        _flag_others(flag, exclude_pk=referral.pk)
+    referral_event("referral.created", referral)
     return referral

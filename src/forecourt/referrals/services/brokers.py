@@ -16,22 +16,17 @@ from django.utils.translation import gettext as _
 from forecourt.accounts.models import DEALER_ROLES, Role, User
 from forecourt.core import clock
 from forecourt.core.audit import audit_record
-from forecourt.core.errors import DomainError
+from forecourt.core.errors import CoreErrorCode, DomainError, field_error
 from forecourt.core.events import event_record
 from forecourt.dealers.models import City
 from forecourt.orders.models import OrderStatus
 from forecourt.orders.selectors import orders_for_buyer
+from forecourt.referrals.access import is_ops
 from forecourt.referrals.errors import ReferralErrorCode
 from forecourt.referrals.models import Broker, BrokerDevice, BrokerKind
 from forecourt.referrals.selectors import broker_can_enrol
 
 _DEVICE = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
-
-
-def _is_ops(actor: Any) -> bool:
-    return bool(getattr(actor, "is_authenticated", False)) and (
-        getattr(actor, "role", None) == Role.OPS or bool(getattr(actor, "is_superuser", False))
-    )
 
 
 def _not_eligible(message: str) -> DomainError:
@@ -49,6 +44,31 @@ def _owner_city(user: User) -> City | None:
     return order.city if order is not None else None
 
 
+def _enrolled_recorded(broker: Broker, *, actor: Any) -> None:
+    """`broker.enrolled`, and an audit row when ops (`actor`) enrolled someone."""
+    user = broker.user
+    event_record(
+        "broker.enrolled",
+        subject_type="broker",
+        subject_id=user.public_id,
+        actor=actor or user,
+        payload={
+            "broker": user.public_id,
+            "broker_code": broker.code,
+            "kind": broker.kind,
+            "city": broker.city.code if broker.city else None,
+        },
+    )
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="referrals.broker_enrolled",
+            object_type="user",
+            object_id=user.public_id,
+            details={"kind": broker.kind, "code": broker.code},
+        )
+
+
 def broker_enrol(
     *, user: User, actor: Any = None, kind: str = BrokerKind.OWNER, city: City | None = None
 ) -> Broker:
@@ -58,15 +78,12 @@ def broker_enrol(
     operations enrol anyone but staff, as an owner or a professional broker. Others get 403 `not_eligible`.
     """
     if kind not in BrokerKind.values:
-        raise DomainError(
-            ReferralErrorCode.INVALID,
-            _("Choose an owner or a professional broker."),
-            status=422,
-            details=[{"field": "kind", "message": _("Choose an owner or a professional broker.")}],
-        )
-    by_ops = _is_ops(actor)
+        raise field_error(ReferralErrorCode.INVALID, "kind", _("Choose an owner or a professional broker."))
+    by_ops = is_ops(actor)
     if actor is not None and getattr(actor, "pk", None) not in (None, user.pk) and not by_ops:
-        raise DomainError("forbidden", _("Only OEM operations enrol other people as brokers."), status=403)
+        raise DomainError(
+            CoreErrorCode.FORBIDDEN, _("Only OEM operations enrol other people as brokers."), status=403
+        )
     if user.role in DEALER_ROLES or user.role in (Role.OPS, Role.PARTNER) or not user.is_active:
         raise _not_eligible(_("Staff and partner accounts cannot be brokers."))
     existing = Broker.objects.filter(user=user).first()
@@ -86,26 +103,7 @@ def broker_enrol(
                 enrolled_at=moment,
                 enrolled_by=actor if by_ops else user,
             )
-            event_record(
-                "broker.enrolled",
-                subject_type="broker",
-                subject_id=user.public_id,
-                actor=actor or user,
-                payload={
-                    "broker": user.public_id,
-                    "broker_code": broker.code,
-                    "kind": broker.kind,
-                    "city": broker.city.code if broker.city else None,
-                },
-            )
-            if by_ops:
-                audit_record(
-                    actor=actor,
-                    action="referrals.broker_enrolled",
-                    object_type="user",
-                    object_id=user.public_id,
-                    details={"kind": broker.kind, "code": broker.code},
-                )
+            _enrolled_recorded(broker, actor=actor if by_ops else None)
     except IntegrityError:
         # Enrolled twice at once (a double click): the first row stands.
         existing = Broker.objects.filter(user=user).first()

@@ -15,13 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 
-from forecourt.accounts.models import Role
 from forecourt.core import clock
 from forecourt.core.audit import audit_record
 from forecourt.core.errors import DomainError, NotFound
+from forecourt.referrals.access import is_ops
 from forecourt.referrals.errors import ReferralErrorCode
 from forecourt.referrals.models import (
     COMMISSION_TRANSITIONS,
@@ -148,6 +148,19 @@ def commission_transition(
     return locked
 
 
+def commissions_move(*, commissions: QuerySet[Commission], to_status: str, at: datetime) -> int:
+    """Move many commissions to `to_status` in one conditional UPDATE (a statement's, a payout's): only
+    those COMMISSION_TRANSITIONS lets go there move, to `available` only once their hold has ended.
+    Records no event (these moves have none). Returns how many moved."""
+    sources = sorted(status for status, targets in COMMISSION_TRANSITIONS.items() if to_status in targets)
+    movable = commissions.filter(status__in=sources)
+    if to_status == CS.AVAILABLE:
+        movable = movable.filter(available_at__lte=at)
+    # The WHERE is re-checked on each row as the UPDATE takes its lock: a clawback that won the row
+    # first leaves it clawed back.
+    return movable.update(status=to_status, updated_at=at)
+
+
 def commission_claw_back(*, commission: Commission | int, reason: str, actor: Any = None) -> Commission:
     """Take back a commission whose sale was undone (cancelled, refunded, returned), exactly once.
 
@@ -171,18 +184,12 @@ def commission_claw_back(*, commission: Commission | int, reason: str, actor: An
     return locked
 
 
-def _is_ops(actor: Any) -> bool:
-    return bool(getattr(actor, "is_authenticated", False)) and (
-        getattr(actor, "role", None) == Role.OPS or bool(getattr(actor, "is_superuser", False))
-    )
-
-
 def commission_decide(
     *, commission: Commission | int, actor: Any, approve: bool, note: str = ""
 ) -> Commission:
     """Ops decide a held commission: approved goes back to pending (paid when its hold ends), rejected
     is never paid. Approval clears the referral's flags, so its later commissions are not held again."""
-    if not _is_ops(actor):
+    if not is_ops(actor):
         raise DomainError("forbidden", _("Only OEM operations decide held commissions."), status=403)
     note = str(note or "").strip()
     if len(note) > 200:

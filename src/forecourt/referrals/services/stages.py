@@ -24,14 +24,6 @@ from forecourt.referrals.selectors import commission_rule_amount, return_window
 from forecourt.referrals.services.commissions import commission_claw_back_for_referral, commission_record
 from forecourt.referrals.services.events import referral_event
 
-# The stages that follow one another; `lost` and `rejected` stand aside.
-STAGE_ORDER: tuple[str, ...] = (
-    Stage.REFERRED,
-    Stage.QUALIFIED,
-    Stage.ORDERED,
-    Stage.DELIVERED,
-    Stage.CONVERTED,
-)
 # A new order of the referred model moves a referral from these to `ordered` (a lost one comes back).
 ORDERABLE = frozenset({Stage.REFERRED, Stage.QUALIFIED, Stage.LOST})
 
@@ -52,6 +44,19 @@ def _move(referral: Referral, stage: str, moment: datetime, **fields: Any) -> No
     for name, value in fields.items():
         setattr(referral, name, value)
     referral.save(update_fields=["stage", "updated_at", *fields])
+
+
+def _commission_earn(referral: Referral, kind: str, available_at: datetime) -> None:
+    """The referral's CPL or CPS, once (its idempotency key), if a rule pays one for its model/campaign."""
+    amount = commission_rule_amount(kind=kind, model_code=referral.model_code, campaign=referral.campaign)
+    if amount:
+        commission_record(
+            referral=referral,
+            kind=kind,
+            amount_fen=amount,
+            available_at=available_at,
+            idempotency_key=f"{kind}:{referral.public_id}",
+        )
 
 
 def _referral_of_person(*, person_public_id: str, model_code: str = "") -> Referral | None:
@@ -82,17 +87,9 @@ def referral_qualify(
         if referral.stage == Stage.REFERRED:
             _move(referral, Stage.QUALIFIED, moment, qualified_at=moment)
             referral_event("referral.qualified", referral, cause=cause)
-        amount = commission_rule_amount(
-            kind=CommissionKind.CPL, model_code=referral.model_code, campaign=referral.campaign
+        _commission_earn(
+            referral, CommissionKind.CPL, moment + timedelta(days=settings.REFERRALS_CPL_HOLD_DAYS)
         )
-        if amount:
-            commission_record(
-                referral=referral,
-                kind=CommissionKind.CPL,
-                amount_fen=amount,
-                available_at=moment + timedelta(days=settings.REFERRALS_CPL_HOLD_DAYS),
-                idempotency_key=f"cpl:{referral.public_id}",
-            )
     return referral
 
 
@@ -146,17 +143,7 @@ def referral_deliver(
         moment = clock.now()
         _move(referral, Stage.DELIVERED, moment, delivered_at=moment)
         referral_event("referral.delivered", referral, order=order_number)
-        amount = commission_rule_amount(
-            kind=CommissionKind.CPS, model_code=referral.model_code, campaign=referral.campaign
-        )
-        if amount:
-            commission_record(
-                referral=referral,
-                kind=CommissionKind.CPS,
-                amount_fen=amount,
-                available_at=moment + return_window(),
-                idempotency_key=f"cps:{referral.public_id}",
-            )
+        _commission_earn(referral, CommissionKind.CPS, moment + return_window())
     return referral
 
 

@@ -15,11 +15,11 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from forecourt.accounts.models import Role
 from forecourt.core.audit import audit_record
 from forecourt.core.clock import now
-from forecourt.core.errors import CoreErrorCode, DomainError, field_error
+from forecourt.core.errors import DomainError, field_error
 from forecourt.core.events import event_record
+from forecourt.referrals.access import ensure_ops
 from forecourt.referrals.errors import ReferralErrorCode
 from forecourt.referrals.models import (
     Broker,
@@ -30,6 +30,7 @@ from forecourt.referrals.models import (
     StatementStatus,
 )
 from forecourt.referrals.periods import month_bounds, month_first, month_label
+from forecourt.referrals.services.commissions import commissions_move
 from forecourt.referrals.statement_selectors import (
     clawback_filter,
     draft_split,
@@ -39,13 +40,6 @@ from forecourt.referrals.statement_selectors import (
 )
 
 REFERENCE_MAX_LENGTH = 64
-
-
-def _require_ops(actor: Any) -> None:
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        raise DomainError(CoreErrorCode.NOT_AUTHENTICATED, _("Sign in first."), status=401)
-    if getattr(actor, "role", "") != Role.OPS and not getattr(actor, "is_staff", False):
-        raise DomainError(CoreErrorCode.FORBIDDEN, _("Only operations staff may do this."), status=403)
 
 
 def _payload(statement: Statement, broker: Broker) -> dict[str, Any]:
@@ -58,6 +52,10 @@ def _payload(statement: Statement, broker: Broker) -> dict[str, Any]:
         "tax_fen": statement.tax_fen,
         "net_fen": statement.net_fen,
     }
+
+
+def _statement_recorded(name: str, statement: Statement, *, actor: Any, payload: dict[str, Any]) -> None:
+    event_record(name, subject_type="statement", subject_id=statement.public_id, actor=actor, payload=payload)
 
 
 def statement_issue(*, broker: Broker, month: date | datetime | str, actor: Any = None) -> Statement:
@@ -94,23 +92,17 @@ def statement_issue(*, broker: Broker, month: date | datetime | str, actor: Any 
             issued_at=moment,
         )
         if draft.earned:
+            earned = Commission.objects.filter(pk__in=[row.pk for row in draft.earned])
             # A pending commission whose holding period has ended is available: the statement says so.
-            Commission.objects.filter(pk__in=[row.pk for row in draft.earned]).update(
-                statement=statement, status=CommissionStatus.AVAILABLE, updated_at=moment
-            )
+            commissions_move(commissions=earned, to_status=CommissionStatus.AVAILABLE, at=moment)
+            earned.update(statement=statement, updated_at=moment)
         if draft.netted:
             Commission.objects.filter(pk__in=[row.pk for row in draft.netted]).update(
                 clawback_statement=statement, updated_at=moment
             )
         payload = _payload(statement, locked)
         payload.update(commissions=len(draft.earned), clawbacks=len(draft.netted))
-        event_record(
-            "statement.issued",
-            subject_type="statement",
-            subject_id=statement.public_id,
-            actor=actor,
-            payload=payload,
-        )
+        _statement_recorded("statement.issued", statement, actor=actor, payload=payload)
         if actor is not None:
             audit_record(
                 actor=actor,
@@ -124,7 +116,7 @@ def statement_issue(*, broker: Broker, month: date | datetime | str, actor: Any 
 
 def statements_issue_for_month(*, month: date | datetime | str, actor: Any) -> list[Statement]:
     """Issue the statement of every broker with something to state for `month` (ops)."""
-    _require_ops(actor)
+    ensure_ops(actor)
     first = month_first(month)
     issued = []
     for draft in statement_drafts_due(month=first):
@@ -133,18 +125,24 @@ def statements_issue_for_month(*, month: date | datetime | str, actor: Any) -> l
     return issued
 
 
-def payout_record(*, statement: Statement, reference: str, actor: Any) -> Payout:
-    """Record the transfer paying `statement`'s net and mark its commission paid (ops; once)."""
-    _require_ops(actor)
-    reference = " ".join(str(reference or "").split())
-    if not reference:
+def _transfer_reference(reference: Any) -> str:
+    """The bank transfer's reference, spaces tidied; 422 naming `reference` when empty or too long."""
+    cleaned = " ".join(str(reference or "").split())
+    if not cleaned:
         raise field_error(ReferralErrorCode.INVALID, "reference", _("Enter the transfer's reference."))
-    if len(reference) > REFERENCE_MAX_LENGTH:
+    if len(cleaned) > REFERENCE_MAX_LENGTH:
         raise field_error(
             ReferralErrorCode.INVALID,
             "reference",
             _("At most %(count)s characters.") % {"count": REFERENCE_MAX_LENGTH},
         )
+    return cleaned
+
+
+def payout_record(*, statement: Statement, reference: str, actor: Any) -> Payout:
+    """Record the transfer paying `statement`'s net and mark its commission paid (ops; once)."""
+    ensure_ops(actor)
+    reference = _transfer_reference(reference)
     moment = now()
     with transaction.atomic():
         locked = (
@@ -180,18 +178,14 @@ def payout_record(*, statement: Statement, reference: str, actor: Any) -> Payout
         locked.save(update_fields=["status"])
         # Conditional: a commission clawed back after the statement was issued stays clawed back (the
         # next statement nets it).
-        paid_count = Commission.objects.filter(statement=locked, status=CommissionStatus.AVAILABLE).update(
-            status=CommissionStatus.PAID, updated_at=moment
+        paid_count = commissions_move(
+            commissions=Commission.objects.filter(statement=locked),
+            to_status=CommissionStatus.PAID,
+            at=moment,
         )
         payload = _payload(locked, locked.broker)
         payload.update(reference=reference, amount_fen=payout.amount_fen, commissions=paid_count)
-        event_record(
-            "statement.paid",
-            subject_type="statement",
-            subject_id=locked.public_id,
-            actor=actor,
-            payload=payload,
-        )
+        _statement_recorded("statement.paid", locked, actor=actor, payload=payload)
         audit_record(
             actor=actor,
             action="statement.paid",

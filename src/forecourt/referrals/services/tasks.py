@@ -20,13 +20,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils.translation import gettext as _
 
-from forecourt.accounts.models import Role
 from forecourt.catalog.models import VehicleModel
 from forecourt.core.audit import audit_record
 from forecourt.core.clock import now
-from forecourt.core.errors import CoreErrorCode, DomainError, field_error
+from forecourt.core.errors import DomainError, field_error
 from forecourt.core.events import event_record
 from forecourt.dealers.models import City
+from forecourt.referrals.access import ensure_ops
 from forecourt.referrals.errors import ReferralErrorCode
 from forecourt.referrals.models import (
     Broker,
@@ -45,13 +45,8 @@ from forecourt.referrals.task_selectors import LIVE_STATUSES, task_is_open
 
 TITLE_MAX_LENGTH = 120
 DESCRIPTION_MAX_LENGTH = 500
-
-
-def _require_ops(actor: Any) -> None:
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        raise DomainError(CoreErrorCode.NOT_AUTHENTICATED, _("Sign in first."), status=401)
-    if getattr(actor, "role", "") != Role.OPS and not getattr(actor, "is_superuser", False):
-        raise DomainError(CoreErrorCode.FORBIDDEN, _("Only operations staff may do this."), status=403)
+# Far above any real task, well inside the column (a positive 32-bit integer).
+TARGET_COUNT_MAX = 1_000_000
 
 
 def _invalid(field: str, message: str) -> DomainError:
@@ -79,6 +74,40 @@ def _checked_amount(value: Any, field: str) -> int:
     return value
 
 
+def _checked_words(title: Any, description: Any) -> tuple[str, str]:
+    """The title (spaces tidied, required) and description, within their lengths."""
+    title = " ".join(str(title or "").split())
+    if not title:
+        raise _invalid("title", _("Give the task a title."))
+    if len(title) > TITLE_MAX_LENGTH:
+        raise _invalid("title", _("At most %(count)s characters.") % {"count": TITLE_MAX_LENGTH})
+    description = str(description or "").strip()
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise _invalid("description", _("At most %(count)s characters.") % {"count": DESCRIPTION_MAX_LENGTH})
+    return title, description
+
+
+def _checked_kind(goal: Any, kind: str | None) -> str:
+    """How the task pays (by default per sale for deliveries, per lead otherwise), for a known goal."""
+    if goal not in TaskGoal.values:
+        raise _invalid("goal", _("Choose what the task counts."))
+    if kind is None:
+        kind = CommissionKind.CPS if goal == TaskGoal.DELIVERY else CommissionKind.CPL
+    if kind not in CommissionKind.values:
+        raise _invalid("kind", _("Choose per lead or per sale."))
+    return kind
+
+
+def _task_recorded(task: Task, *, actor: Any, action: str, event: str = "") -> None:
+    """Audit `action` on the task and record `event` (if any) with the task's terms, in the caller's
+    transaction."""
+    if event:
+        event_record(
+            event, subject_type="task", subject_id=task.public_id, actor=actor, payload=_task_payload(task)
+        )
+    audit_record(actor=actor, action=action, object_type="task", object_id=task.public_id)
+
+
 def task_create(
     *,
     actor: Any,
@@ -96,21 +125,9 @@ def task_create(
     publish: bool = True,
 ) -> Task:
     """Create an OEM task (ops), published at once unless `publish` is False (a draft)."""
-    _require_ops(actor)
-    title = " ".join(str(title or "").split())
-    if not title:
-        raise _invalid("title", _("Give the task a title."))
-    if len(title) > TITLE_MAX_LENGTH:
-        raise _invalid("title", _("At most %(count)s characters.") % {"count": TITLE_MAX_LENGTH})
-    description = str(description or "").strip()
-    if len(description) > DESCRIPTION_MAX_LENGTH:
-        raise _invalid("description", _("At most %(count)s characters.") % {"count": DESCRIPTION_MAX_LENGTH})
-    if goal not in TaskGoal.values:
-        raise _invalid("goal", _("Choose what the task counts."))
-    if kind is None:
-        kind = CommissionKind.CPS if goal == TaskGoal.DELIVERY else CommissionKind.CPL
-    if kind not in CommissionKind.values:
-        raise _invalid("kind", _("Choose per lead or per sale."))
+    ensure_ops(actor)
+    title, description = _checked_words(title, description)
+    kind = _checked_kind(goal, kind)
     amount_fen = _checked_amount(amount_fen, "amount")
     budget_fen = _checked_amount(budget_fen, "budget")
     if budget_fen < amount_fen:
@@ -122,7 +139,11 @@ def task_create(
     model_code = str(model_code or "").strip()
     if model_code and not VehicleModel.objects.filter(code=model_code).exists():
         raise _invalid("model", _("No such model."))
-    if isinstance(target_count, bool) or not isinstance(target_count, int) or target_count < 0:
+    if (
+        isinstance(target_count, bool)
+        or not isinstance(target_count, int)
+        or not 0 <= target_count <= TARGET_COUNT_MAX
+    ):
         raise _invalid("target_count", _("Enter a whole number of results."))
     moment = now()
     with transaction.atomic():
@@ -136,28 +157,20 @@ def task_create(
             amount_fen=amount_fen,
             budget_fen=budget_fen,
             # Unless ops say otherwise, the target is what the budget pays for.
-            target_count=target_count or budget_fen // amount_fen,
+            target_count=target_count or min(budget_fen // amount_fen, TARGET_COUNT_MAX),
             starts_at=starts_at,
             ends_at=ends_at,
             status=TaskStatus.PUBLISHED if publish else TaskStatus.DRAFT,
             created_by=actor,
             created_at=moment,
         )
-        audit_record(actor=actor, action="task.created", object_type="task", object_id=task.public_id)
-        if publish:
-            event_record(
-                "task.published",
-                subject_type="task",
-                subject_id=task.public_id,
-                actor=actor,
-                payload=_task_payload(task),
-            )
+        _task_recorded(task, actor=actor, action="task.created", event="task.published" if publish else "")
     return task
 
 
 def task_publish(*, task: Task, actor: Any) -> Task:
     """Publish a draft task (ops): brokers see it on the board and may accept it."""
-    _require_ops(actor)
+    ensure_ops(actor)
     with transaction.atomic():
         moved = Task.objects.filter(pk=task.pk, status=TaskStatus.DRAFT, ends_at__gt=now()).update(
             status=TaskStatus.PUBLISHED
@@ -170,20 +183,13 @@ def task_publish(*, task: Task, actor: Any) -> Task:
                 status=409,
                 details={"status": task.status},
             )
-        event_record(
-            "task.published",
-            subject_type="task",
-            subject_id=task.public_id,
-            actor=actor,
-            payload=_task_payload(task),
-        )
-        audit_record(actor=actor, action="task.published", object_type="task", object_id=task.public_id)
+        _task_recorded(task, actor=actor, action="task.published", event="task.published")
     return task
 
 
 def task_close(*, task: Task, actor: Any) -> Task:
     """Close a task early (ops): it counts no more results; results already counted stay owed."""
-    _require_ops(actor)
+    ensure_ops(actor)
     with transaction.atomic():
         moved = Task.objects.filter(pk=task.pk, status__in=[TaskStatus.DRAFT, TaskStatus.PUBLISHED]).update(
             status=TaskStatus.CLOSED
@@ -191,14 +197,7 @@ def task_close(*, task: Task, actor: Any) -> Task:
         task.refresh_from_db()
         if not moved:
             raise DomainError(ReferralErrorCode.TASK_NOT_OPEN, _("This task is already closed."), status=409)
-        event_record(
-            "task.closed",
-            subject_type="task",
-            subject_id=task.public_id,
-            actor=actor,
-            payload=_task_payload(task),
-        )
-        audit_record(actor=actor, action="task.closed", object_type="task", object_id=task.public_id)
+        _task_recorded(task, actor=actor, action="task.closed", event="task.closed")
     return task
 
 

@@ -34,7 +34,15 @@ from forecourt.leads.models import Lead
 from forecourt.leads.services import lead_capture
 from forecourt.orders.models import Order, OrderStatus
 from forecourt.orders.services import vehicle_add
-from forecourt.referrals.models import Broker, CommissionKind, CommissionRule, Referral
+from forecourt.referrals.models import (
+    Broker,
+    CommissionKind,
+    CommissionRule,
+    Referral,
+    Task,
+    TaskGoal,
+    TaskStatus,
+)
 
 # Monday 23 November 2026, 10:00 in Shanghai.
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
@@ -62,6 +70,7 @@ __all__ = [
     "committed",
     "consumer",
     "dealer",
+    "delivery_task_with_one_result",
     "event_names",
     "frozen",
     "make_order",
@@ -218,3 +227,20 @@ def record(name: str, *, subject_type: str = "", subject_id: str = "", **payload
     """Record another app's event and run its subscribers, as after a real commit."""
     with committed():
         return event_record(name, subject_type=subject_type, subject_id=subject_id, payload=payload)
+
+
+def delivery_task_with_one_result(*, title: str, amount_fen: int, kind: str = CommissionKind.CPL) -> Task:
+    """A running delivery task (budget ¥1,000) whose money for one result is already committed."""
+    moment = clock.now()
+    return Task.objects.create(
+        title=title,
+        goal=TaskGoal.DELIVERY,
+        kind=kind,
+        amount_fen=amount_fen,
+        budget_fen=1_000_00,
+        committed_fen=amount_fen,
+        starts_at=moment - timedelta(days=1),
+        ends_at=moment + timedelta(days=30),
+        status=TaskStatus.PUBLISHED,
+        created_at=moment,
+    )

@@ -4,19 +4,13 @@ task commission. None may end with more than the rules allow."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connections
 
 from forecourt.accounts.models import Role, User
 from forecourt.core import clock
-from forecourt.core.errors import DomainError
 from forecourt.core.models import Event
 from forecourt.referrals.models import (
     Commission,
@@ -25,13 +19,12 @@ from forecourt.referrals.models import (
     Referral,
     Stage,
     Task,
-    TaskGoal,
-    TaskStatus,
 )
 from forecourt.referrals.services import commission_claw_back, commission_record, referral_attribute
 
+from .races import race
 from .referrals_cast import *  # noqa: F403
-from .referrals_cast import consumer, make_broker
+from .referrals_cast import consumer, delivery_task_with_one_result, make_broker
 
 POSTGRES = django_settings.DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 pytestmark = [
@@ -39,34 +32,6 @@ pytestmark = [
     pytest.mark.skipif(not POSTGRES, reason="needs PostgreSQL (set DATABASE_URL=postgres://...)"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def _race(items: list[Any], work: Callable[[Any], str]) -> Counter[str]:
-    """One thread per item, released together; each thread's outcome counted (a crash is an outcome)."""
-    barrier = threading.Barrier(len(items))
-    outcomes: Counter[str] = Counter()
-    lock = threading.Lock()
-
-    def run(item: Any) -> None:
-        try:
-            barrier.wait(timeout=60)
-            try:
-                outcome = work(item)
-            except DomainError as error:
-                outcome = error.code
-            except Exception as error:
-                outcome = f"crash: {type(error).__name__}: {error}"
-            with lock:
-                outcomes[outcome] += 1
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(item,)) for item in items]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 def _friends(count: int) -> list[User]:
@@ -90,7 +55,7 @@ def test_referrals_racing_past_the_daily_limit_stop_exactly_at_it(frozen, broker
         )
         return referral.stage if referral else "none"
 
-    outcomes = _race(friends, attribute)
+    outcomes = race(friends, attribute)
 
     assert outcomes == Counter({Stage.REFERRED: 10, Stage.REJECTED: 20})
     assert Referral.objects.filter(stage=Stage.REFERRED).count() == 10
@@ -104,7 +69,7 @@ def test_brokers_racing_for_one_lead_leave_exactly_one_referral(frozen, city):
     friend = consumer("13912345678", "王芳")
     attempts = [brokers[index % 4] for index in range(16)]
 
-    outcomes = _race(
+    outcomes = race(
         attempts,
         lambda broker: (
             "credited"
@@ -134,18 +99,7 @@ def test_clawbacks_racing_for_one_task_commission_give_its_money_back_once(froze
         at=clock.now(),
     )
     assert referral is not None
-    task = Task.objects.create(
-        title="交付任务",
-        goal=TaskGoal.DELIVERY,
-        kind=CommissionKind.CPS,
-        amount_fen=500_00,
-        budget_fen=1_000_00,
-        committed_fen=500_00,
-        starts_at=frozen - timedelta(days=1),
-        ends_at=frozen + timedelta(days=30),
-        status=TaskStatus.PUBLISHED,
-        created_at=frozen,
-    )
+    task = delivery_task_with_one_result(title="交付任务", amount_fen=500_00, kind=CommissionKind.CPS)
     commission, _created = commission_record(
         referral=referral,
         kind=CommissionKind.CPS,
@@ -155,7 +109,7 @@ def test_clawbacks_racing_for_one_task_commission_give_its_money_back_once(froze
         task=task,
     )
 
-    outcomes = _race(
+    outcomes = race(
         list(range(12)),
         lambda _index: commission_claw_back(commission=commission.pk, reason="order_returned").status,
     )

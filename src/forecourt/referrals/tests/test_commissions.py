@@ -20,9 +20,6 @@ from forecourt.referrals.models import (
     CommissionStatus,
     Referral,
     Stage,
-    Task,
-    TaskGoal,
-    TaskStatus,
 )
 from forecourt.referrals.selectors import (
     broker_commission_totals,
@@ -39,7 +36,16 @@ from forecourt.referrals.services import (
 )
 
 from .referrals_cast import *  # noqa: F403
-from .referrals_cast import CPL_FEN, CPS_FEN, capture, make_order, mark_delivered, record, referral_events
+from .referrals_cast import (
+    CPL_FEN,
+    CPS_FEN,
+    capture,
+    delivery_task_with_one_result,
+    make_order,
+    mark_delivered,
+    record,
+    referral_events,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -264,17 +270,7 @@ def test_a_refund_that_is_not_a_return_claws_nothing_back(referral, dealer, mode
 
 
 def test_a_clawback_happens_once_and_gives_a_tasks_money_back_once(referral, frozen):
-    task = Task.objects.create(
-        title="试驾任务",
-        goal=TaskGoal.DELIVERY,
-        amount_fen=300_00,
-        budget_fen=1_000_00,
-        committed_fen=300_00,
-        starts_at=frozen - timedelta(days=1),
-        ends_at=frozen + timedelta(days=30),
-        status=TaskStatus.PUBLISHED,
-        created_at=frozen,
-    )
+    task = delivery_task_with_one_result(title="试驾任务", amount_fen=300_00)
     commission, created = commission_record(
         referral=referral,
         kind=CommissionKind.CPL,

@@ -3,20 +3,18 @@ and one result delivered many times at once is counted once. Each thread has its
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from forecourt.core import clock, events
-from forecourt.referrals.models import Commission, Task
+from forecourt.referrals.models import Commission, Referral, Task
 from forecourt.referrals.services import TaskResult, task_accept, task_results_record
 
 from .programme_cast import *  # noqa: F403
 from .programme_cast import NOV_10, make_referral, make_task
+from .races import race
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -31,30 +29,10 @@ def _postgres_only(monkeypatch) -> None:
     monkeypatch.setattr(events, "_subscribers", {})
 
 
-def _race(count: int, work: Callable[[int], Any]) -> Counter[str]:
-    """Run `work(index)` in `count` threads released together, each on its own connection."""
-    barrier = threading.Barrier(count)
-    outcomes: Counter[str] = Counter()
-    lock = threading.Lock()
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            with clock.frozen_at(NOV_10):
-                outcome = "counted" if work(index) else "not counted"
-        except Exception as error:
-            outcome = f"crash: {type(error).__name__}: {error}"
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes[outcome] += 1
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
+def _test_drive(referral: Referral) -> str:
+    """One test-drive result of the referral, counted or not."""
+    counted = task_results_record(result=TaskResult(referral=referral, goal="test_drive", at=NOV_10))
+    return "counted" if counted else "not counted"
 
 
 def test_many_results_at_once_never_exceed_the_budget(broker):
@@ -64,12 +42,8 @@ def test_many_results_at_once_never_exceed_the_budget(broker):
         task_accept(task=task, broker=broker)
     referrals = [make_referral(broker) for _index in range(THREADS)]
 
-    outcomes = _race(
-        THREADS,
-        lambda index: task_results_record(
-            result=TaskResult(referral=referrals[index], goal="test_drive", at=NOV_10)
-        ),
-    )
+    with clock.frozen_at(NOV_10):
+        outcomes = race(referrals, _test_drive)
 
     assert outcomes == Counter({"counted": 15, "not counted": THREADS - 15})
     task.refresh_from_db()
@@ -84,12 +58,8 @@ def test_one_result_delivered_many_times_at_once_counts_once(broker):
         task_accept(task=task, broker=broker)
     referral = make_referral(broker)
 
-    outcomes = _race(
-        12,
-        lambda _index: task_results_record(
-            result=TaskResult(referral=referral, goal="test_drive", at=NOV_10)
-        ),
-    )
+    with clock.frozen_at(NOV_10):
+        outcomes = race([referral] * 12, _test_drive)
 
     assert outcomes == Counter({"counted": 1, "not counted": 11})
     assert Task.objects.get(pk=task.pk).committed_fen == 200_00

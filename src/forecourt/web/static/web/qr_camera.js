@@ -1,6 +1,8 @@
 // The workspace's camera QR scanner, shared by the scanning pages: camera frames → canvas → jsQR.
 // It checks only that a decoded text has the page's shape and sends the same code held in front of
-// the camera once, not thirty times a second; the page decides what a code means.
+// the camera once, not thirty times a second; the page decides what a code means. A scanner with a
+// form of its own (web/includes/qr_scanner.html given `scan_url`) is attached here and sends each code to
+// that form; a page that does more with a code (the write-off checks its signature) attaches itself:
 //
 //   const camera = window.ForecourtQrCamera.attach({
 //     section,      // the scanner <section>: holds #scanner-video, #scanner-canvas and #scanner-start;
@@ -85,5 +87,39 @@
     return { accept: accept, lastText: function () { return lastText; }, stop: stop };
   }
 
+  // The scanner of web/includes/qr_scanner.html with a form of its own (#scanner-form) needs no script of
+  // the page's: a code of the page's shape goes into #scanner-code and the form is sent (through htmx
+  // when the page has it).
+  function submitting(section, form) {
+    const status = section.querySelector("#scanner-status");
+    const codeInput = form.querySelector("#scanner-code");
+
+    function say(text) { status.textContent = text; }
+
+    const camera = attach({
+      section: section,
+      say: say,
+      onText: function (text) {
+        codeInput.value = text;
+        if (window.htmx) {
+          window.htmx.trigger(form, "submit");
+        } else {
+          form.submit();
+        }
+        return true;
+      },
+      onRejected: function (reason) {
+        if (reason === "not-ours") say(section.dataset.notOurs);
+        return false;
+      },
+    });
+    // A browser test feeds decoded frames through the same path as the camera.
+    window.forecourtScanner = { accept: camera.accept };
+  }
+
   window.ForecourtQrCamera = { attach: attach };
+
+  const section = document.getElementById("scanner");
+  const form = section ? section.querySelector("#scanner-form") : null;
+  if (form) submitting(section, form);
 })();
