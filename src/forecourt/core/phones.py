@@ -82,6 +82,14 @@ def mask_phone(e164: str) -> str:
     return f"{number[:3]}****{number[-4:]}"
 
 
+def mask_name(name: str) -> str:
+    """`张三丰` → `张**`: what staff see of a customer's name, enough to greet them, not to identify them."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
 def protect_phone(raw: str) -> tuple[str, str, str]:
     """Normalise and return (e164, hash, ciphertext) for storing; the e164 must not be kept further."""
     e164 = normalise_mainland_mobile(raw)

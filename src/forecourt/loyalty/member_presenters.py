@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from forecourt.core import clock
 from forecourt.core.errors import DomainError
-from forecourt.core.phones import decrypt_phone, mask_phone
+from forecourt.core.phones import decrypt_phone, mask_name, mask_phone
 from forecourt.loyalty.card import card_number_display
 from forecourt.loyalty.ledger import LedgerState
 from forecourt.loyalty.models import EntryKind, Member, PointsEntry, TierBenefit
@@ -99,14 +99,6 @@ def entry_out(entry: PointsEntry) -> dict[str, Any]:
         "expires_at": _local(entry.expires_at) if entry.points > 0 else None,
         "reverses": entry.reverses_id,
     }
-
-
-def masked_name(name: str) -> str:
-    """`张三丰` → `张**`: enough for staff to greet the member, not to identify them."""
-    name = (name or "").strip()
-    if not name:
-        return ""
-    return name[0] + "*" * max(len(name) - 1, 1)
 
 
 def masked_phone_of(user: Any) -> str:
@@ -241,7 +233,7 @@ def staff_card_out(member: Member, at: datetime | None = None) -> dict[str, Any]
     progress = member_tier_progress(member, at)
     return {
         "number": member.number,
-        "name": masked_name(member.user.display_name),
+        "name": mask_name(member.user.display_name),
         "phone": masked_phone_of(member.user),
         "member_since": _local(member.joined_at),
         "tier": {"code": progress.tier, "label": progress.label},

@@ -40,7 +40,6 @@ from forecourt.loyalty.reward_selectors import (
 )
 from forecourt.loyalty.selectors import member_is_eligible, member_of
 from forecourt.loyalty.services import member_for, reward_payment_start, reward_redeem
-from forecourt.loyalty.services.rewards import ONLINE_PROVIDERS
 from forecourt.offers.presenters import campaign_headline
 from forecourt.offers.selectors import voucher_effective_status
 from forecourt.offers.views import payment_continue
@@ -67,11 +66,6 @@ def refusal_text(error: DomainError) -> str:
             "off_sale": _("This reward is no longer offered."),
         }.get(str(details.get("reason", "")), error.message)
     return error.message
-
-
-def _providers() -> list[str]:
-    available = payment_selectors.payment_providers_available()
-    return [name for name in ONLINE_PROVIDERS if name in available]
 
 
 def _wallet(request: HttpRequest) -> Wallet | None:
@@ -128,7 +122,7 @@ def reward(request: HttpRequest, public_id: str) -> HttpResponse:
         "wallet": wallet,
         "running": rewards_on_offer().filter(pk=found.pk).exists(),
         "sign_in_url": _sign_in_url(request.path),
-        "providers": _providers() if found.cash_fen else [],
+        "providers": payment_selectors.online_providers_available() if found.cash_fen else [],
         # One key per rendered confirmation: submitting it twice redeems once.
         "idempotency_key": secrets.token_urlsafe(24),
         "after": (wallet.spendable - found.points_cost) if wallet is not None else 0,

@@ -24,7 +24,7 @@ from forecourt.core import clock
 from forecourt.core.errors import DomainError
 from forecourt.core.idempotency import IDEMPOTENCY_HEADER, idempotency_key_from_header, idempotent_call
 from forecourt.core.middleware import current_ip
-from forecourt.core.phones import decrypt_phone, mask_phone
+from forecourt.core.phones import decrypt_phone, mask_name, mask_phone
 from forecourt.offers.models import CouponKind, Redemption, Voucher, VoucherStatus
 from forecourt.offers.presenters import money_out
 from forecourt.offers.qr import public_key_jwk
@@ -51,14 +51,6 @@ class RedeemIn(Schema):
     order: str | None = Field(default=None, min_length=1, max_length=32, pattern=ORDER_NUMBER)
 
 
-def masked_name(name: str) -> str:
-    """`张三丰` → `张**`: enough for staff to greet the holder, not to identify them."""
-    name = (name or "").strip()
-    if not name:
-        return ""
-    return name[0] + "*" * max(len(name) - 1, 1)
-
-
 def holder_out(voucher: Voucher) -> dict[str, str]:
     holder = voucher.holder
     phone = ""
@@ -67,7 +59,7 @@ def holder_out(voucher: Voucher) -> dict[str, str]:
             phone = mask_phone(decrypt_phone(holder.phone_encrypted))
         except DomainError:
             phone = ""
-    return {"name": masked_name(holder.display_name), "phone": phone}
+    return {"name": mask_name(holder.display_name), "phone": phone}
 
 
 def _local(moment: Any) -> str | None:

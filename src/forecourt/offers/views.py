@@ -33,7 +33,6 @@ from forecourt.offers.presenters import (
 from forecourt.offers.qr import public_key_jwk
 from forecourt.offers.services import campaign_claim, voucher_pay_start, voucher_refund
 from forecourt.offers.services.claims import payment_deadline
-from forecourt.offers.services.paid import ONLINE_PROVIDERS
 from forecourt.payments import selectors as payment_selectors
 from forecourt.payments.services import PaymentStart
 
@@ -195,7 +194,7 @@ def _status_context(voucher: Voucher) -> dict[str, Any]:
 def voucher(request: HttpRequest, code: str) -> HttpResponse:
     found = _holder_voucher(request, code)
     context = _status_context(found)
-    providers = [name for name in payment_selectors.payment_providers_available() if name in ONLINE_PROVIDERS]
+    providers = payment_selectors.online_providers_available()
     context.update(
         {
             "headline": campaign_headline(found),

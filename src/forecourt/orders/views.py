@@ -43,7 +43,6 @@ from forecourt.orders.services import (
 )
 from forecourt.orders.services.cancellation import kept_on_cancel
 from forecourt.orders.services.offers import order_offer_codes, order_offers_quote
-from forecourt.orders.services.payments import ONLINE_PROVIDERS
 from forecourt.orders.services.placement import requote_under
 from forecourt.payments import selectors as payment_selectors
 
@@ -163,8 +162,7 @@ PROVIDER_LABELS = {
 
 def online_providers() -> list[tuple[str, str]]:
     """The ways a buyer can pay online here: the sandbox when enabled, a gateway once it is configured."""
-    names = payment_selectors.payment_providers_available()
-    return [(name, str(PROVIDER_LABELS[name])) for name in ONLINE_PROVIDERS if name in names]
+    return [(name, str(PROVIDER_LABELS[name])) for name in payment_selectors.online_providers_available()]
 
 
 def _channel(provider: str, request: HttpRequest) -> str:

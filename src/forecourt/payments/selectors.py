@@ -56,9 +56,18 @@ def payment_event_read(event: Event) -> PaymentEventFacts:
     )
 
 
+# The providers a buyer pays through online (the offline provider is a till receipt entered by staff).
+ONLINE_PROVIDERS: tuple[str, ...] = ("sandbox", "alipay", "wechatpay")
+
+
 def payment_providers_available() -> list[str]:
     """The providers that can take money here now: the sandbox when enabled, a gateway once configured."""
     return [name for name in PROVIDER_PATHS if provider_get(name).is_configured()]
+
+
+def online_providers_available() -> list[str]:
+    """The online providers a buyer can pay through here now, in the order pages offer them."""
+    return [name for name in ONLINE_PROVIDERS if provider_get(name).is_configured()]
 
 
 def payment_intent_get(*, public_id: str) -> PaymentIntent:

@@ -11,6 +11,7 @@ from forecourt.core.phones import (
     InvalidPhone,
     decrypt_phone,
     encrypt_phone,
+    mask_name,
     mask_phone,
     national_number,
     normalise_mainland_mobile,
@@ -163,3 +164,11 @@ def test_protect_phone_returns_e164_hash_and_ciphertext():
 def test_protect_phone_rejects_an_invalid_number():
     with pytest.raises(InvalidPhone):
         protect_phone("010-12345678")
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [("张三丰", "张**"), ("李娜", "李*"), ("王", "王*"), ("  欧阳娜娜 ", "欧***"), ("", "")],
+)
+def test_a_name_is_masked_to_its_first_character(name, masked):
+    assert mask_name(name) == masked

@@ -55,7 +55,6 @@ logger = logging.getLogger(__name__)
 
 PURPOSE = "loyalty.reward"
 CURRENCY = "CNY"
-ONLINE_PROVIDERS = ("sandbox", "alipay", "wechatpay")
 SUBJECT_TYPE = "reward_order"
 MAX_KEY_LENGTH = 200
 BATCH = 500
@@ -109,11 +108,12 @@ def _member_only(user: Any) -> None:
 
 
 def _provider_parse(provider: Any) -> str:
-    if provider not in ONLINE_PROVIDERS:
+    if provider not in payment_selectors.ONLINE_PROVIDERS:
         raise field_error(
             CoreErrorCode.INVALID,
             "provider",
-            _("Choose how to pay the cash part: %(allowed)s.") % {"allowed": ", ".join(ONLINE_PROVIDERS)},
+            _("Choose how to pay the cash part: %(allowed)s.")
+            % {"allowed": ", ".join(payment_selectors.ONLINE_PROVIDERS)},
         )
     return str(provider)
 

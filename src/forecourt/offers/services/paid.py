@@ -32,7 +32,6 @@ from forecourt.payments import services as payment_services
 logger = logging.getLogger(__name__)
 
 PURPOSE = "offers.voucher"
-ONLINE_PROVIDERS = ("sandbox", "alipay", "wechatpay")
 CURRENCY = "CNY"
 
 
@@ -47,11 +46,11 @@ def voucher_pay_start(
 ) -> payment_services.PaymentStart:
     """Start paying a paid coupon awaiting payment; returns the provider's PaymentStart."""
     _holder_only(voucher, actor)
-    if provider not in ONLINE_PROVIDERS:
+    if provider not in payment_selectors.ONLINE_PROVIDERS:
         raise field_error(
             CoreErrorCode.INVALID,
             "provider",
-            _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(ONLINE_PROVIDERS)},
+            _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(payment_selectors.ONLINE_PROVIDERS)},
         )
     voucher = Voucher.objects.get(pk=voucher.pk)
     if voucher.status != VoucherStatus.PENDING_PAYMENT:

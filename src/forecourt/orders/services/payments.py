@@ -46,9 +46,6 @@ from forecourt.payments import services as payment_services
 
 logger = logging.getLogger(__name__)
 
-# Providers a buyer can pay through online; "offline" is money taken in store, recorded by staff.
-ONLINE_PROVIDERS = ("sandbox", "alipay", "wechatpay")
-
 
 def purpose_for(stage: str) -> str:
     return PURPOSE_PREFIX + stage
@@ -70,11 +67,11 @@ def order_pay_start(
             "stage",
             _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(PaymentStage.values)},
         )
-    if provider not in ONLINE_PROVIDERS:
+    if provider not in payment_selectors.ONLINE_PROVIDERS:
         raise field_error(
             OrderErrorCode.UNKNOWN_PROVIDER,
             "provider",
-            _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(ONLINE_PROVIDERS)},
+            _("Choose one of: %(allowed)s.") % {"allowed": ", ".join(payment_selectors.ONLINE_PROVIDERS)},
         )
     due = order_due(order)
     if order.status in CLOSED_STATUSES or due is None:
