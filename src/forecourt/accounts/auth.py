@@ -23,7 +23,7 @@ from ninja.security.base import AuthBase
 from ninja.utils import check_csrf
 
 from forecourt.accounts.errors import AccountsErrorCode
-from forecourt.accounts.models import User
+from forecourt.accounts.models import Role, User
 from forecourt.accounts.services import api_token_authenticate
 from forecourt.core.errors import CoreErrorCode, DomainError
 
@@ -82,6 +82,13 @@ class BearerOrSession(AuthBase):
 
 api_auth = BearerOrSession()
 api_auth_optional = BearerOrSession(required=False)
+
+
+def is_ops(user: Any) -> bool:
+    """OEM operations (or a superuser): the one test every app's ops-only pages and services use."""
+    return bool(getattr(user, "is_authenticated", False)) and (
+        getattr(user, "role", None) == Role.OPS or bool(getattr(user, "is_superuser", False))
+    )
 
 
 def request_user(request: HttpRequest) -> User:

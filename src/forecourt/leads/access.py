@@ -10,18 +10,13 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from forecourt.accounts.auth import is_ops as is_ops  # one definition, used here by name
 from forecourt.accounts.models import Role
 from forecourt.core.errors import CoreErrorCode, DomainError, NotFound
 from forecourt.leads.errors import LeadErrorCode
 
 # Service advisors work on after-sales; leads belong to the sales side of a dealer.
 LEAD_STAFF_ROLES: frozenset[str] = frozenset({Role.SALES_ADVISOR, Role.DEALER_MANAGER})
-
-
-def is_ops(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and (
-        getattr(user, "role", None) == Role.OPS or bool(getattr(user, "is_superuser", False))
-    )
 
 
 def is_lead_staff(user: Any) -> bool:

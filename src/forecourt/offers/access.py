@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from forecourt.accounts.auth import is_ops as is_ops  # one definition, used here by name
 from forecourt.accounts.models import DEALER_ROLES, Role
 from forecourt.core.errors import CoreErrorCode, DomainError
 from forecourt.dealers.models import Dealer
@@ -38,12 +39,6 @@ class Place:
             return f"dealer:{self.dealer.pk}"
         assert self.merchant is not None
         return f"merchant:{self.merchant.pk}"
-
-
-def is_ops(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and (
-        getattr(user, "role", None) == Role.OPS or bool(getattr(user, "is_superuser", False))
-    )
 
 
 def staff_place_or_none(user: Any) -> Place | None:

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from forecourt.accounts.auth import is_ops as is_ops  # one definition, used here by name
 from forecourt.accounts.models import DEALER_ROLES, Role
 from forecourt.core.errors import CoreErrorCode, DomainError, NotFound
 from forecourt.orders.models import Order
@@ -26,12 +27,6 @@ def is_order_staff(user: Any) -> bool:
         bool(getattr(user, "is_authenticated", False))
         and getattr(user, "role", None) in DEALER_ROLES
         and getattr(user, "dealer_id", None) is not None
-    )
-
-
-def is_ops(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and (
-        getattr(user, "role", None) == Role.OPS or bool(getattr(user, "is_superuser", False))
     )
 
 

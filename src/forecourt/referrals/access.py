@@ -18,20 +18,13 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from forecourt.accounts.auth import is_ops as is_ops  # one definition, used here by name
 from forecourt.accounts.auth import request_user
-from forecourt.accounts.models import Role
 from forecourt.core.errors import CoreErrorCode, DomainError
 from forecourt.core.middleware import current_device
 from forecourt.referrals.errors import ReferralErrorCode
 from forecourt.referrals.models import Broker
 from forecourt.referrals.selectors import broker_can_enrol, broker_for_user
-
-
-def is_ops(user: Any) -> bool:
-    """OEM operations (or a superuser)."""
-    return bool(getattr(user, "is_authenticated", False)) and (
-        getattr(user, "role", None) == Role.OPS or bool(getattr(user, "is_superuser", False))
-    )
 
 
 def ensure_ops(actor: Any) -> None:
